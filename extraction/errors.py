@@ -1,0 +1,79 @@
+"""The error taxonomy: every stage raises :class:`DocumentError` with one of these codes.
+
+One place so that the README table, the output schema and the code cannot drift apart.
+A document that fails carries ``{"code": ..., "message": ...}`` in its result slot; the
+other documents of the job are unaffected.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class ErrorCode(str, Enum):
+    """Stable, machine-readable error codes (values are part of the public API)."""
+
+    INVALID_INPUT = "invalid_input"
+    INVALID_BASE64 = "invalid_base64"
+    EMPTY_DOCUMENT = "empty_document"
+    UNSUPPORTED_FORMAT = "unsupported_format"
+    CORRUPT_DOCUMENT = "corrupt_document"
+    ENCRYPTED_PDF = "encrypted_pdf"
+    TOO_LARGE = "too_large"
+    TOO_MANY_PAGES = "too_many_pages"
+    TOO_MANY_PIXELS = "too_many_pixels"
+    TOO_MANY_DOCUMENTS = "too_many_documents"
+    TIMEOUT = "timeout"
+    NOT_FOUND = "not_found"
+    ACCESS_DENIED = "access_denied"
+    FETCH_FAILED = "fetch_failed"
+    FETCH_TIMEOUT = "fetch_timeout"
+    URL_NOT_ALLOWED = "url_not_allowed"
+    OCR_FAILED = "ocr_failed"
+    EXTRACTION_FAILED = "extraction_failed"
+    OUTPUT_FAILED = "output_failed"
+    INTERNAL_ERROR = "internal_error"
+
+
+#: What each code means and what the caller should do about it (rendered in the README).
+ERROR_HELP: dict[ErrorCode, tuple[str, str]] = {
+    ErrorCode.INVALID_INPUT: ("The job input does not match the input schema.", "Fix the field named in the message; see schemas/job_input.schema.json."),
+    ErrorCode.INVALID_BASE64: ("The `base64` value is not valid base64 (or data: URL).", "Send the raw file bytes base64-encoded, without line breaks inside a data: URL header."),
+    ErrorCode.EMPTY_DOCUMENT: ("The document has no bytes.", "Send a non-empty file."),
+    ErrorCode.UNSUPPORTED_FORMAT: ("The bytes are not JPEG, PNG, TIFF, WebP, BMP, GIF or PDF.", "Convert the document to one of the supported formats."),
+    ErrorCode.CORRUPT_DOCUMENT: ("The file is recognised but cannot be decoded (truncated or damaged).", "Re-export or re-scan the document."),
+    ErrorCode.ENCRYPTED_PDF: ("The PDF is encrypted and no (or a wrong) password was given.", "Pass the password in the document's `password` field, or send an unencrypted copy."),
+    ErrorCode.TOO_LARGE: ("The document (or the job) is over the byte limit.", "Send smaller files, split the job, or raise MAX_DOCUMENT_BYTES / MAX_JOB_BYTES."),
+    ErrorCode.TOO_MANY_PAGES: ("The document has more pages than allowed.", "Use `options.pages` to pick pages, or raise MAX_PAGES."),
+    ErrorCode.TOO_MANY_PIXELS: ("A page image is larger than the pixel limit.", "Downscale the image, or raise MAX_PAGE_PIXELS."),
+    ErrorCode.TOO_MANY_DOCUMENTS: ("The job has more documents than allowed.", "Split the job, or raise MAX_DOCUMENTS_PER_JOB."),
+    ErrorCode.TIMEOUT: ("The document took longer than its time budget.", "Retry, send fewer pages, or raise DOCUMENT_TIMEOUT_S."),
+    ErrorCode.NOT_FOUND: ("The URL or S3 object does not exist.", "Check the bucket, key or URL."),
+    ErrorCode.ACCESS_DENIED: ("The storage refused the credentials.", "Check s3Config / AWS credentials or the presigned URL's expiry."),
+    ErrorCode.FETCH_FAILED: ("Downloading the document failed.", "Retry later; check that the URL is reachable from the worker."),
+    ErrorCode.FETCH_TIMEOUT: ("Downloading the document timed out.", "Retry, or raise FETCH_READ_TIMEOUT_S."),
+    ErrorCode.URL_NOT_ALLOWED: ("The URL scheme or address is not allowed (e.g. a private address).", "Use https:// or s3:// to a public host, or set ALLOW_PRIVATE_URLS=true for trusted networks."),
+    ErrorCode.OCR_FAILED: ("The OCR engine failed on this document.", "Retry; if it persists, report the document."),
+    ErrorCode.EXTRACTION_FAILED: ("The extractor failed on this document.", "Retry; if it persists, report the document."),
+    ErrorCode.OUTPUT_FAILED: ("Writing the result to the output location failed.", "Check the output bucket and credentials."),
+    ErrorCode.INTERNAL_ERROR: ("An unexpected error in the worker.", "Retry; if it persists, report it with the job id."),
+}
+
+
+class DocumentError(Exception):
+    """A failure that belongs to one document (or, for job-level codes, to the job).
+
+    The message must be safe to show to the caller: never put credentials, signed URLs
+    or raw document bytes in it.
+    """
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = ErrorCode(code)
+        self.message = message
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code.value, "message": self.message}
+
+    def __repr__(self) -> str:
+        return f"DocumentError({self.code.value!r}, {self.message!r})"
