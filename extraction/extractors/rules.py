@@ -369,7 +369,13 @@ def _dates(layout: PageLayout, date_order: str, currency: Optional[str], warning
     def score(item: tuple[ParsedDate, Seg, Optional[str]], want: str) -> float:
         parsed, seg, label = item
         s = 1.0 if label == want else (0.0 if label is None else -1.0)
-        s -= 0.02 * seg.index / max(len(layout.segs), 1) * 10
+        s -= 0.2 * seg.index / max(len(layout.segs), 1)
+        if find_times(layout.row_of(seg).text):
+            s += 0.3  # printed with a time of day: the transaction date
+        if label is None and (find_keyword(seg.folded, "invoice_number") or find_keyword(seg.folded, "po_number")):
+            s -= 0.6  # a date-like piece of a reference number
+        if parsed.value.year < 2000:
+            s -= 0.5
         return s
 
     issued = max(found, key=lambda item: score(item, "date"))
