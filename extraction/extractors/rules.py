@@ -31,7 +31,7 @@ from extraction.rules.dates import ParsedDate, find_dates, infer_date_order
 from extraction.rules.lexicon import find_keyword, fold, has_keyword, phrases
 from extraction.rules.normalize import clean_text, normalize_document_type, normalize_payment_method
 from extraction.rules.numbers import AmountMatch, find_amounts, format_amount
-from extraction.rules.rows import PageLayout, Seg, build_layout
+from extraction.rules.rows import PageLayout, Seg, build_layout, labels_above, span_bbox, words_below
 from extraction.rules.tables import extract_line_items
 from extraction.rules.timeparse import find_times
 from extraction.schema import ExtractedField
@@ -389,22 +389,37 @@ def _dates(layout: PageLayout, date_order: str, currency: Optional[str], warning
     return result
 
 
+def _date_kind(text: str) -> Optional[tuple[int, str]]:
+    """The date keyword in ``text`` nearest its end: (end position, 'date' | 'due_date')."""
+    due = find_keyword(text, "due_date")
+    issued = find_keyword(text, "date")
+    hits = []
+    if due:
+        hits.append((due.end(), len(due.group(0)), "due_date"))
+    if issued:
+        hits.append((issued.end(), len(issued.group(0)), "date"))
+    if not hits:
+        return None
+    end, _, kind = max(hits)
+    return end, kind
+
+
 def _date_label(layout: PageLayout, seg: Seg, parsed: ParsedDate) -> Optional[str]:
-    """'date' / 'due_date' when a keyword sits before the date on its line, to its left, or just above."""
-    before = fold(seg.text[: parsed.start])
-    places = [before]
+    """'date' / 'due_date' when a keyword sits before the date on its line, to its left, or just above it."""
+    before = _date_kind(fold(seg.text[: parsed.start]))
+    if before:
+        return before[1]
     row = layout.row_of(seg)
-    places += [s.folded for s in row.segs if s.bbox[2] <= seg.bbox[0] + 2]
-    if seg.row > 0:
-        above = layout.rows[seg.row - 1]
-        places += [s.folded for s in above.segs if min(s.bbox[2], seg.bbox[2]) - max(s.bbox[0], seg.bbox[0]) > 0]
-    for text in places:
-        due = find_keyword(text, "due_date")
-        issued = find_keyword(text, "date")
-        if due and (not issued or len(due.group(0)) >= len(issued.group(0))):
-            return "due_date"
-        if issued:
-            return "date"
+    left = [s for s in row.segs if s.bbox[2] <= seg.bbox[0] + 2]
+    for other in reversed(left):
+        kind = _date_kind(other.folded)
+        if kind:
+            return kind[1]
+    box = span_bbox(seg, parsed.start, parsed.end)
+    for other in labels_above(layout, seg, box):
+        kind = _date_kind(other.folded)
+        if kind:
+            return kind[1]
     return None
 
 
@@ -456,6 +471,7 @@ def _id_after(text: str, start: int) -> Optional[re.Match[str]]:
 
 
 def _find_identifier(layout: PageLayout, group: str, exclude: tuple[str, ...] = ()) -> Optional[ExtractedField]:
+    """An id printed after its label, to its right on the row, or under it (column headers)."""
     best: tuple[float, Candidate] | None = None
     for seg in layout.segs:
         m = find_keyword(seg.folded, group)
@@ -466,14 +482,15 @@ def _find_identifier(layout: PageLayout, group: str, exclude: tuple[str, ...] = 
         strength = min(len(m.group(0)), 14) / 14
         places: list[tuple[str, int, Seg, int]] = [(seg.text, m.end(), seg, 0)]
         places += [(s.text, 0, s, 1) for s in layout.right_of(seg)[:1]]
-        places += [(s.text, 0, s, 2) for s in list(layout.below(seg))[:1]]
+        places += [(other.text[:end], start, other, 2) for other, start, end in words_below(layout, seg)]
         for text, start, where, distance in places:
             token = _id_after(text, start)
             if token is None:
                 continue
             value = token.group(0).rstrip(".-/")
             score = 1.0 + strength - 0.2 * distance
-            cand = Candidate(value, value, where, score)
+            box = span_bbox(where, token.start(), token.end())
+            cand = Candidate(value, value, where, score, bbox=box)
             if best is None or score > best[0]:
                 best = (score, cand)
             break
@@ -573,6 +590,32 @@ def _space_parentheses(text: str) -> str:
     return re.sub(r"\)(?=[A-Za-z0-9])", ") ", text)
 
 
+_TRAILING_TITLE = re.compile(r"\s+(?:tax\s+)?(?:invoice|receipt|facture|rechnung|factura|fattura|factuur|fatura)\s*$", re.IGNORECASE)
+
+
+def _vendor_row_text(row: Any) -> str:
+    """The name part of a header row: without titles, dates or ids printed on the same row."""
+    segs = [s for s in row.segs if not (_is_title(s) or _is_stop_line(s) or _is_id_line(s))] or list(row.segs)
+    if len(segs) > 1:
+        anchor = max(segs, key=lambda s: s.height)
+        kept = [anchor]
+        for direction in (-1, 1):
+            i = segs.index(anchor)
+            while 0 <= i + direction < len(segs):
+                nxt = segs[i + direction]
+                near = kept[-1] if direction == 1 else kept[0]
+                gap = nxt.bbox[0] - near.bbox[2] if direction == 1 else near.bbox[0] - nxt.bbox[2]
+                if gap > 2.5 * anchor.height:
+                    break
+                if direction == 1:
+                    kept.append(nxt)
+                else:
+                    kept.insert(0, nxt)
+                i += direction
+        segs = kept
+    return _TRAILING_TITLE.sub("", " ".join(s.text.strip() for s in segs))
+
+
 def _header_rows(layout: PageLayout) -> list[Any]:
     first_page = layout.rows[0].page
     header = []
@@ -641,7 +684,7 @@ def _vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Any]]]:
         else:
             break
     chosen = header[first : last + 1]
-    raw = " ".join(r.text.strip() for r in chosen)
+    raw = " ".join(_vendor_row_text(r) for r in chosen)
     text = clean_vendor(raw)
     if not text:
         return None

@@ -41,13 +41,66 @@ def _pattern(group: str, sub: Optional[str] = None) -> re.Pattern[str]:
     return re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?![a-z0-9])")
 
 
-def find_keyword(text: str, group: str, sub: Optional[str] = None) -> Optional[re.Match[str]]:
+class FuzzyMatch:
+    """A keyword found with one or two OCR slips ("Subtotai", "Echéacnce"); quacks like re.Match."""
+
+    def __init__(self, phrase: str, start: int, end: int) -> None:
+        self._phrase, self._start, self._end = phrase, start, end
+
+    def group(self, index: int = 0) -> str:
+        return self._phrase
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._end
+
+
+def find_keyword(text: str, group: str, sub: Optional[str] = None) -> Optional[re.Match[str] | FuzzyMatch]:
     """First (leftmost, then longest) lexicon phrase of ``group`` in ``text``; spans index the folded text.
 
     Folding keeps length for Latin text in practice (one combining mark dropped per letter), so
-    spans are close enough to locate the keyword's end on the line.
+    spans are close enough to locate the keyword's end on the line. Long single-word keywords
+    also match with one edit (two for 10+ letters): OCR misreads labels more often than values.
     """
-    return _pattern(group, sub).search(fold(text))
+    folded = fold(text)
+    exact = _pattern(group, sub).search(folded)
+    if exact is not None:
+        return exact
+    long_words = _long_words(group, sub)
+    if not long_words:
+        return None
+    for token in _TOKEN.finditer(folded):
+        word = token.group(0)
+        if len(word) < 7:
+            continue
+        for phrase in long_words:
+            limit = 2 if len(phrase) >= 10 else 1
+            if abs(len(phrase) - len(word)) <= limit and _within(word, phrase, limit):
+                return FuzzyMatch(phrase, token.start(), token.end())
+    return None
+
+
+_TOKEN = re.compile(r"[a-z']+")
+
+
+@lru_cache(maxsize=None)
+def _long_words(group: str, sub: Optional[str] = None) -> tuple[str, ...]:
+    return tuple(p for p in phrases(group, sub) if len(p) >= 7 and re.fullmatch(r"[a-z']+", p))
+
+
+def _within(a: str, b: str, limit: int) -> bool:
+    """Levenshtein distance of ``a`` and ``b`` is at most ``limit`` (small banded DP)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+        if min(current) > limit:
+            return False
+        previous = current
+    return previous[-1] <= limit
 
 
 def has_keyword(text: str, group: str, sub: Optional[str] = None) -> bool:

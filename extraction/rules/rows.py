@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from statistics import median
 from typing import Iterator, Optional
 
-from extraction.layout import BBox, DocumentText, Line
+from extraction.layout import BBox, DocumentText, Line, Word
 from extraction.rules.lexicon import fold
 
 
@@ -150,3 +150,62 @@ def _same_row(row: Row, seg: Seg) -> bool:
 
 def _horizontal_overlap(a: Seg, b: Seg) -> bool:
     return min(a.bbox[2], b.bbox[2]) - max(a.bbox[0], b.bbox[0]) > 0.3 * min(a.bbox[2] - a.bbox[0], b.bbox[2] - b.bbox[0])
+
+
+def word_spans(seg: Seg) -> list[tuple[int, int, Word]]:
+    """(start, end, word) character spans of a segment's words inside ``seg.text``."""
+    spans = []
+    cursor = 0
+    text = seg.text
+    for word in seg.line.words:
+        start = text.find(word.text, cursor)
+        if start < 0:
+            return []
+        spans.append((start, start + len(word.text), word))
+        cursor = start + len(word.text)
+    return spans
+
+
+def span_bbox(seg: Seg, start: int, end: int) -> BBox:
+    """Box of the characters ``text[start:end]`` of a segment (its words, or a proportional slice)."""
+    hit = [w.bbox for s, e, w in word_spans(seg) if s < end and start < e]
+    if hit:
+        return (min(b[0] for b in hit), min(b[1] for b in hit), max(b[2] for b in hit), max(b[3] for b in hit))
+    x1, y1, x2, y2 = seg.bbox
+    n = max(len(seg.text), 1)
+    return (x1 + (x2 - x1) * start / n, y1, x1 + (x2 - x1) * end / n, y2)
+
+
+def labels_above(layout: PageLayout, seg: Seg, box: BBox, max_rows: int = 2) -> list[Seg]:
+    """Segments on the rows just above ``box`` that overlap it horizontally, nearest first.
+
+    Why: invoices print key/value blocks as columns ("Date | Due date | PO" over their values).
+    """
+    found: list[tuple[float, float, Seg]] = []
+    row_index = seg.row
+    for row in reversed(layout.rows[max(0, row_index - max_rows) : row_index]):
+        if row.page != seg.page or box[1] - row.bottom > 3.0 * layout.line_height:
+            break
+        for other in row.segs:
+            overlap = min(other.bbox[2], box[2]) - max(other.bbox[0], box[0])
+            if overlap > -0.5 * seg.height:
+                found.append((box[1] - other.bbox[3], -overlap, other))
+    found.sort(key=lambda t: (round(t[0] / max(layout.line_height, 1.0)), t[1]))
+    return [s for _, _, s in found]
+
+
+def words_below(layout: PageLayout, seg: Seg, max_rows: int = 2) -> list[tuple[Seg, int, int]]:
+    """(segment, start, end) of the words on the next rows under ``seg``'s horizontal extent."""
+    result = []
+    for row in layout.rows[seg.row + 1 : seg.row + 1 + max_rows]:
+        if row.page != seg.page or row.top - layout.rows[seg.row].bottom > 3.0 * layout.line_height:
+            break
+        for other in row.segs:
+            for start, end, word in word_spans(other) or [(0, len(other.text), None)]:
+                box = word.bbox if word is not None else other.bbox
+                cx = (box[0] + box[2]) / 2
+                if seg.bbox[0] - seg.height <= cx <= seg.bbox[2] + seg.height or (box[0] <= seg.bbox[0] <= box[2]):
+                    result.append((other, start, end))
+        if result:
+            break
+    return result
