@@ -205,7 +205,10 @@ class AmountLabel:
 
 def collect_labels(layout: PageLayout) -> list[AmountLabel]:
     labels: list[AmountLabel] = []
+    header_rows = {row.index for row in layout.rows if _table_header(row)}
     for seg in layout.segs:
+        if seg.row in header_rows:
+            continue  # "Sous total" / "Amount" as a column title labels the column, not a total
         cls, m = classify(seg)
         if cls is None or cls in ("not_amount", "vendor_tax_id") or m is None:
             continue

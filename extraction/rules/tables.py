@@ -35,7 +35,7 @@ def _header_columns(row: Row) -> dict[str, tuple[float, float]]:
     for unit in [(seg.line.text, seg.bbox) for seg in row.segs] + [(w.text, w.bbox) for w in words]:
         text, bbox = unit
         folded = fold(text)
-        for name in ("quantity", "unit_price", "amount", "description"):
+        for name in ("quantity", "unit_price", "amount", "tax", "description"):
             m = find_keyword(folded, f"line_header_{name}")
             if m is None or name in columns:
                 continue
@@ -44,56 +44,79 @@ def _header_columns(row: Row) -> dict[str, tuple[float, float]]:
             if len(m.group(0)) < 0.5 * len(folded.strip()) and len(folded.strip()) > 14:
                 continue  # a sentence that merely contains the word
             columns[name] = (bbox[0], bbox[2])
-    if len(columns) >= 2 and ("amount" in columns or "unit_price" in columns):
+    main = [c for c in columns if c != "tax"]
+    if len(main) >= 2 and ("amount" in columns or "unit_price" in columns):
         return columns
     return {}
 
 
 def _is_stop(row: Row) -> bool:
+    """A totals row ends the table; a tax rate inside an item row ("8,00 TVA 20%") does not."""
     from extraction.extractors.rules import classify  # late import: the extractor imports this module
 
+    texts_before = 0
     for seg in row.segs:
+        if seg.text.strip()[:1].isdigit() or seg.text.strip()[:1] in "€$£":
+            continue
         cls, _ = classify(seg)
-        if cls in ("total", "subtotal", "tax", "paid", "change", "rounding"):
+        if cls in ("total", "subtotal", "paid", "change", "rounding"):
             return True
+        if cls == "tax" and texts_before == 0:
+            return True
+        if sum(ch.isalpha() for ch in seg.text) >= 3:
+            texts_before += 1
     return False
 
 
+_RATE = re.compile(r"(\d{1,2}(?:[.,]\d{1,2})?)\s?%")
+
+
+def _row_rates(row: Row, tax_values: list[Decimal]) -> list[Decimal]:
+    rates = [Decimal(m.group(1).replace(",", ".")) for m in _RATE.finditer(row.text)]
+    return rates + [v for v in tax_values if 0 < v < 100]
+
+
 def _numeric_words(row: Row) -> list[tuple[Decimal, Word, bool]]:
-    """(value, word, has_decimals) for words of the row that read as a number."""
+    """(value, pseudo-word with the number's box, has_decimals) for every number printed in the row.
+
+    Read per segment so that grouped numbers split into several OCR words ("€ 10 200,00") stay
+    one number; percentages (tax rates) and digits glued to letters ("A4") are left out.
+    """
+    from extraction.rules.rows import span_bbox
+
     found = []
     for seg in row.segs:
-        for word in seg.line.words:
-            text = word.text.strip()
-            if text.endswith("%"):
+        text = seg.text
+        for amount in find_amounts(text):
+            start = amount.start + (len(amount.text) - len(amount.text.lstrip()))
+            if start > 0 and text[start - 1].isalpha() and text[start - 1] not in "x":
                 continue
-            value = parse_amount(text)
-            if value is None:
-                m = _QTY_UNIT.match(text)
-                if m:
-                    value = parse_amount(m.group(1))
-            if value is None:
+            if amount.end < len(text) and (text[amount.end].isalpha() and not _unit_follows(text, amount.end)):
                 continue
-            found.append((value, word, any(a.has_decimals for a in find_amounts(text))))
+            if text[amount.end : amount.end + 2].lstrip().startswith("%"):
+                continue
+            box = span_bbox(seg, start, amount.end)
+            found.append((amount.value, Word(text[start : amount.end], box, seg.line.confidence), amount.has_decimals))
     return found
 
 
-def _merge_split_numbers(nums: list[tuple[Decimal, Word, bool]]) -> list[tuple[Decimal, Word, bool]]:
-    """Join "75" + "974,00" printed with a grouping space (words split by the OCR)."""
-    merged: list[tuple[Decimal, Word, bool]] = []
-    for value, word, dec in nums:
-        if merged:
-            pv, pw, pdec = merged[-1]
-            gap = word.bbox[0] - pw.bbox[2]
-            height = max(word.bbox[3] - word.bbox[1], 1.0)
-            if not pdec and re.fullmatch(r"\d{1,3}", pw.text.strip()) and re.match(r"\d{3}[.,]\d{2}$", word.text.strip()) and gap < 0.6 * height:
-                joined = parse_amount(pw.text.strip() + word.text.strip())
-                if joined is not None:
-                    box = (pw.bbox[0], min(pw.bbox[1], word.bbox[1]), word.bbox[2], max(pw.bbox[3], word.bbox[3]))
-                    merged[-1] = (joined, Word(pw.text + " " + word.text, box, word.confidence), True)
-                    continue
-        merged.append((value, word, dec))
-    return merged
+_UNIT_AFTER = re.compile(r"\s?(?:x|pcs?|units?|unit[ée]s?|st(?:k|ück)?|kg|g|l|h|hrs?|heures?|jours?|days?)\b", re.IGNORECASE)
+
+
+def _unit_follows(text: str, end: int) -> bool:
+    return bool(_UNIT_AFTER.match(text, end))
+
+
+def _nearest_column(word: Word, columns: dict[str, tuple[float, float]]) -> Optional[str]:
+    cx = (word.bbox[0] + word.bbox[2]) / 2
+    best, best_d = None, None
+    for name, (x1, x2) in columns.items():
+        if name == "description":
+            continue
+        d = 0.0 if x1 - 5 <= cx <= x2 + 5 else min(abs(cx - x1), abs(cx - x2))
+        if best_d is None or d < best_d:
+            best, best_d = name, d
+    return best
 
 
 def _assign(nums: list[tuple[Decimal, Word, bool]], columns: dict[str, tuple[float, float]]) -> dict[str, Decimal]:
@@ -160,7 +183,13 @@ def extract_line_items(layout: PageLayout, found: dict[str, ExtractedField]) -> 
             row = rows[i]
             if _is_stop(row) or _header_columns(row):
                 break
-            nums = _merge_split_numbers(_numeric_words(row))
+            nums = _numeric_words(row)
+            tax_values: list[Decimal] = []
+            if "tax" in columns:  # tax-rate / discount columns: keep their numbers out of qty/price/amount
+                kept = []
+                for n in nums:
+                    (tax_values if _nearest_column(n[1], columns) == "tax" else kept).append(n[0] if _nearest_column(n[1], columns) == "tax" else n)
+                nums = kept
             numeric_starts = [x1 for name, (x1, _) in columns.items() if name != "description"]
             if numeric_starts:  # numbers left of every numeric column belong to the description ("box of 5")
                 nums = [n for n in nums if n[1].bbox[2] >= min(numeric_starts) - 2]
@@ -173,6 +202,7 @@ def extract_line_items(layout: PageLayout, found: dict[str, ExtractedField]) -> 
                 elif not desc and pending_desc:
                     desc = " ".join(pending_desc)
                 pending_desc = []
+                assigned = _net_of_tax(assigned, _row_rates(row, tax_values))
                 item = _make_item(desc, assigned, row)
                 if item is not None:
                     items.append(item)
@@ -188,6 +218,21 @@ def extract_line_items(layout: PageLayout, found: dict[str, ExtractedField]) -> 
         if items:
             break
     return items
+
+
+def _net_of_tax(assigned: dict[str, Decimal], rates: list[Decimal]) -> dict[str, Decimal]:
+    """When the printed line amount includes tax (q x p x (1 + rate) = amount), report the net q x p.
+
+    Why: the line amounts should add up to the subtotal (net), which is what validation checks.
+    """
+    q, p, a = assigned.get("quantity"), assigned.get("unit_price"), assigned.get("amount")
+    if q is None or p is None or a is None or abs(q * p - a) <= max(Decimal("0.01"), abs(a) * Decimal("0.005")):
+        return assigned
+    for rate in rates:
+        gross = q * p * (1 + rate / 100)
+        if abs(gross - a) <= max(Decimal("0.02"), abs(a) * Decimal("0.002")):
+            return {**assigned, "amount": (q * p).quantize(Decimal("0.01"))}
+    return assigned
 
 
 def _make_item(desc: str, assigned: dict[str, Decimal], row: Row) -> Optional[LineItem]:
