@@ -161,8 +161,11 @@ def _description(row: Row, nums: list[tuple[Decimal, Word, bool]], columns: dict
     first_num_x = min((w.bbox[0] for _, w, _ in nums), default=float("inf"))
     qty_x = columns.get("quantity", (float("inf"), 0))[0]
     limit = min(first_num_x, qty_x if qty_x > 0 else float("inf"))
-    words = [w for seg in row.segs for w in seg.line.words if id(w) not in numeric_ids and w.bbox[2] <= limit + 2]
-    text = " ".join(w.text for w in sorted(words, key=lambda w: w.bbox[0]))
+    words = sorted((w for seg in row.segs for w in seg.line.words if id(w) not in numeric_ids and w.bbox[2] <= limit + 2), key=lambda w: w.bbox[0])
+    desc_x1 = columns.get("description", (None, None))[0]
+    if words and desc_x1 is not None and re.fullmatch(r"#?\d{1,3}[.)]?", words[0].text) and words[0].bbox[2] < desc_x1:
+        words = words[1:]  # a position number column ("#") before the description
+    text = " ".join(w.text for w in words)
     return re.sub(r"\s+", " ", text).strip(" :-|")
 
 
@@ -217,6 +220,40 @@ def extract_line_items(layout: PageLayout, found: dict[str, ExtractedField]) -> 
             i += 1
         if items:
             break
+    return repair_items(items, found)
+
+
+def _consistent(q: Decimal, p: Decimal, a: Decimal) -> bool:
+    return abs(q * p - a) <= max(Decimal("0.01"), abs(a) * Decimal("0.005"))
+
+
+def repair_items(items: list[LineItem], found: dict[str, ExtractedField]) -> list[LineItem]:
+    """Fix one misread number per line when the arithmetic proves the correction.
+
+    A line whose ``quantity x unit_price`` disagrees with its amount is corrected only when the
+    corrected line makes all line amounts add up to the subtotal (or when ``amount / unit_price``
+    is a whole quantity and the printed quantity is not); corrected lines get lower confidence.
+    """
+    subtotal = found.get("subtotal")
+    target = Decimal(str(subtotal.value)) if subtotal is not None else None
+    amounts = [Decimal(i.amount) if i.amount else None for i in items]
+    total_now = sum((a for a in amounts if a is not None), Decimal(0))
+    for index, item in enumerate(items):
+        if not (item.quantity and item.unit_price and item.amount):
+            continue
+        q, p, a = Decimal(item.quantity), Decimal(item.unit_price), Decimal(item.amount)
+        if _consistent(q, p, a):
+            continue
+        if target is not None and abs(total_now - a + q * p - target) <= Decimal("0.01"):
+            item.amount = format_amount(q * p)
+            total_now = total_now - a + q * p
+            item.confidence = 0.5
+            continue
+        if p != 0:
+            implied = a / p
+            if implied == implied.to_integral_value() and 0 < implied < 100000:
+                item.quantity = format_quantity(implied)
+                item.confidence = 0.5
     return items
 
 
