@@ -132,6 +132,7 @@ def compare(report: dict[str, Any], baseline: dict[str, Any]) -> tuple[str, list
         for name in [*names, "mean"]:
             now = (run["mean"] if name == "mean" else run["fields"].get(name, {})).get("f1")
             before = (base.get("mean", {}) if name == "mean" else base.get("fields", {}).get(name, {})).get("f1")
+            now = round(now, 4) if now is not None else None  # baselines are stored rounded
             change = now - before if now is not None and before is not None else None
             label = "**mean**" if name == "mean" else name
             rows.append(f"| {label} | {_num(before)} | {_num(now)} | {_delta(change)} |")
