@@ -35,6 +35,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         default="engine",
         help="engine: load the files and run OCR as the service does; dataset: use the manifest's ocr_boxes instead",
     )
+    parser.add_argument(
+        "--ocr-cache",
+        type=Path,
+        metavar="DIR",
+        help="reuse OCR results stored here (keyed by page pixels and engine settings); OCR latency then reflects the cache",
+    )
     parser.add_argument("--out", type=Path, help="write the full JSON report here")
     parser.add_argument("--errors", type=Path, help="write one JSON line per wrong/missing/spurious field here, with nearby OCR text")
     parser.add_argument("--compare", type=Path, metavar="BASELINE", help="print the F1 change per field against this baseline")
@@ -61,6 +67,7 @@ def evaluate(args: argparse.Namespace, factory: Optional[PipelineFactory] = None
         workers=args.workers,
         want_lines=args.errors is not None,
         progress=not args.no_progress,
+        ocr_cache=str(args.ocr_cache) if args.ocr_cache else None,
     )
     report: dict[str, Any] = {
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -70,6 +77,7 @@ def evaluate(args: argparse.Namespace, factory: Optional[PipelineFactory] = None
             "ocr_source": args.ocr_source,
             "workers": args.workers or "all",
             "limit": args.limit,
+            "ocr_cache": str(args.ocr_cache) if args.ocr_cache else None,
         },
         "engines": None,
         "runs": {},
@@ -84,6 +92,7 @@ def evaluate(args: argparse.Namespace, factory: Optional[PipelineFactory] = None
         key = run_key(dataset.name, names["ocr"], names["extractor"])
         for row in errors:
             row["run"] = key
+        summary["ocr_cache_hits"] = sum(bool(r.get("ocr_cache_hit")) for r in records)
         report["runs"][key] = {"dataset": dataset.name, "path": str(dataset.root), **names, "ocr_source": args.ocr_source, **summary}
         all_errors.extend(errors)
     return report, all_errors

@@ -33,7 +33,9 @@ def markdown(report: dict[str, Any]) -> str:
         spd = run.get("seconds_per_document")
         parts.append(
             f"### {key}\n\n{run['documents']} documents, {run['failed']} failed, "
-            f"{_num(spd, 2)} s/document (pipeline), {run['wall_seconds']:.1f} s wall with {report['settings']['workers']} worker(s)\n"
+            f"{_num(spd, 2)} s/document (pipeline), {run['wall_seconds']:.1f} s wall with {report['settings']['workers']} worker(s)"
+            + (f"; OCR replayed from cache for {run['ocr_cache_hits']} (latency not the engine's)" if run.get("ocr_cache_hits") else "")
+            + "\n"
         )
         rows = ["| field | precision | recall | F1 | similarity | correct | wrong | missing | spurious |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for name, s in run["fields"].items():

@@ -15,6 +15,7 @@ import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
 from typing import Any, Callable, Iterator, Literal, Optional
 
 from extraction.evaluate.manifest import Dataset, ManifestEntry, ManifestError, boxes_to_document, read_ocr_boxes
@@ -45,10 +46,15 @@ def check_runnable(dataset: Dataset, ocr_source: OcrSource) -> None:
             raise ManifestError(manifest, entry.line, f"document {entry.id!r} has no \"file\"; run this dataset with --ocr-source dataset")
 
 
-def _pipeline(factory: PipelineFactory) -> Any:
+def _pipeline(factory: PipelineFactory, ocr_cache: Optional[str]) -> Any:
     global _PIPELINE
     if _PIPELINE is None:
-        _PIPELINE = factory()
+        pipeline = factory()
+        if ocr_cache and getattr(pipeline, "ocr", None) is not None:
+            from extraction.evaluate.ocrcache import CachedOcr
+
+            pipeline.ocr = CachedOcr(pipeline.ocr, Path(ocr_cache))
+        _PIPELINE = pipeline
     return _PIPELINE
 
 
@@ -69,10 +75,18 @@ def _lines_of_result(result: Any) -> Optional[list[list[Any]]]:
     return [[page.number, *page_line.bbox[:4], page_line.text] for page in pages for page_line in page.lines]
 
 
-def run_document(factory: PipelineFactory, ocr_source: OcrSource, want_lines: bool, index: int, entry: ManifestEntry) -> Record:
+def run_document(
+    factory: PipelineFactory,
+    ocr_source: OcrSource,
+    want_lines: bool,
+    ocr_cache: Optional[str],
+    index: int,
+    entry: ManifestEntry,
+) -> Record:
     """Run one document in this process's pipeline and reduce the result to a plain record."""
     global _DESCRIBED
-    pipeline = _pipeline(factory)
+    pipeline = _pipeline(factory, ocr_cache)
+    hits_before = getattr(pipeline.ocr, "hits", 0) if ocr_cache else 0
     record: Record = {"index": index, "id": entry.id, "pid": os.getpid(), "engines": engine_names(pipeline, ocr_source)}
     if not _DESCRIBED:
         describe = getattr(pipeline, "describe", None)
@@ -116,6 +130,7 @@ def run_document(factory: PipelineFactory, ocr_source: OcrSource, want_lines: bo
     record["timings_ms"] = dict(result.timings_ms)
     record["warnings"] = list(result.warnings)
     record["lines"] = lines
+    record["ocr_cache_hit"] = bool(ocr_cache) and getattr(pipeline.ocr, "hits", 0) > hits_before
     record["finished_at"] = time.time()
     return record
 
@@ -135,6 +150,7 @@ def run_datasets(
     workers: Optional[int] = None,
     want_lines: bool = False,
     progress: bool = True,
+    ocr_cache: Optional[str] = None,
 ) -> list[tuple[list[Record], float]]:
     """Run every entry of every dataset through one pool (engines load once per worker).
 
@@ -145,7 +161,7 @@ def run_datasets(
         check_runnable(dataset, ocr_source)
     tasks = [(d, i, entry) for d, dataset in enumerate(datasets) for i, entry in enumerate(dataset.entries)]
     workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
-    job = functools.partial(run_document, factory, ocr_source, want_lines)
+    job = functools.partial(run_document, factory, ocr_source, want_lines, ocr_cache)
     records: list[list[Record]] = [[] for _ in datasets]
     bar = _progress_bar(len(tasks), ", ".join(d.name for d in datasets), progress)
     try:
