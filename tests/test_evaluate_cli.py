@@ -168,6 +168,17 @@ def test_bad_manifest_exits_2_naming_the_line(tmp_path: Path, capsys: pytest.Cap
     assert "manifest.jsonl:5:" in capsys.readouterr().err
 
 
+def _unbuildable() -> Any:
+    raise ValueError("unknown OCR engine 'nope'")
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_engines_that_cannot_be_built_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], workers: str) -> None:
+    data = make_dataset(tmp_path / "tiny")
+    assert main([str(data), "--workers", workers, "--no-progress"], factory=_unbuildable) == 2
+    assert "could not build the pipeline: ValueError: unknown OCR engine 'nope'" in capsys.readouterr().err
+
+
 def test_baseline_compare_and_fail_below(tmp_path: Path, capsys: pytest.CaptureFixture[str], answers: dict) -> None:
     data = make_dataset(tmp_path / "tiny")
     baseline = tmp_path / "baseline.json"

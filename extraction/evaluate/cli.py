@@ -16,7 +16,7 @@ from typing import Any, Optional, Sequence
 from extraction.evaluate.aggregate import score_dataset
 from extraction.evaluate.manifest import ManifestError, load_dataset
 from extraction.evaluate.report import compare, load_baseline, markdown, merge_baseline, regressions, run_key, write_errors, write_json
-from extraction.evaluate.runner import PipelineFactory, build_pipeline, run_datasets
+from extraction.evaluate.runner import PipelineBuildError, PipelineFactory, build_pipeline, run_datasets
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -108,7 +108,7 @@ def main(argv: Optional[Sequence[str]] = None, factory: Optional[PipelineFactory
         return 2
     try:
         report, errors = evaluate(args, factory)
-    except ManifestError as exc:
+    except (ManifestError, PipelineBuildError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(markdown(report))

@@ -26,6 +26,12 @@ PipelineFactory = Callable[[], Any]
 Record = dict[str, Any]
 
 _PIPELINE: Any = None
+_PIPELINE_KEY: Any = None  # (factory, ocr_cache) the pipeline was built from
+
+
+class PipelineBuildError(RuntimeError):
+    """The engines could not be built (unknown name, missing weights): nothing can be scored."""
+
 _DESCRIBED = False
 
 
@@ -47,14 +53,19 @@ def check_runnable(dataset: Dataset, ocr_source: OcrSource) -> None:
 
 
 def _pipeline(factory: PipelineFactory, ocr_cache: Optional[str]) -> Any:
-    global _PIPELINE
-    if _PIPELINE is None:
-        pipeline = factory()
+    global _PIPELINE, _PIPELINE_KEY, _DESCRIBED
+    if _PIPELINE is None or _PIPELINE_KEY != (factory, ocr_cache):
+        _PIPELINE = None
+        _DESCRIBED = False
+        try:
+            pipeline = factory()
+        except Exception as exc:
+            raise PipelineBuildError(f"could not build the pipeline: {type(exc).__name__}: {exc}") from None
         if ocr_cache and getattr(pipeline, "ocr", None) is not None:
             from extraction.evaluate.ocrcache import CachedOcr
 
             pipeline.ocr = CachedOcr(pipeline.ocr, Path(ocr_cache))
-        _PIPELINE = pipeline
+        _PIPELINE, _PIPELINE_KEY = pipeline, (factory, ocr_cache)
     return _PIPELINE
 
 
