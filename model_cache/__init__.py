@@ -113,7 +113,7 @@ def _set_offline() -> None:
     if not _env_flag("MODEL_SET_OFFLINE", True) or _env_flag("HF_HUB_OFFLINE", False):
         return
     os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
     _OFFLINE_SET_BY_US = True
     try:  # huggingface_hub reads the variable once at import; update it when already imported
         import sys

@@ -33,8 +33,8 @@ def cache_env(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.delenv("HF_HUB_CACHE", raising=False)
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")  # set (not deleted) so the value ensure() writes is undone
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "0")
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # closed port: any network use fails loudly
     monkeypatch.setattr(model_cache, "_OFFLINE_SET_BY_US", False)
     monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
