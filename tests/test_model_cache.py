@@ -216,3 +216,18 @@ def test_local_copy_is_made_once_and_reused(cache_env, monkeypatch):
     stamp = (path / "config.json").stat().st_mtime_ns
     assert model_cache.ensure("tilt") == path
     assert (path / "config.json").stat().st_mtime_ns == stamp  # reused, not copied again
+
+
+def test_pipeline_engines_block_carries_model_timings(cache_env, monkeypatch):
+    pipeline_module = pytest.importorskip("extraction.pipeline")  # needs the rules package on this branch
+    from extraction.config import Limits
+    from tests.conftest import FakeExtractor, FakeOcr
+
+    pipeline = pipeline_module.Pipeline(FakeOcr(), FakeExtractor(), Limits())
+    assert "models" not in pipeline.describe()
+    spec = model_cache.get_spec("tilt")
+    managed = _write_model(cache_env / "models" / spec.slug)
+    (managed / MARKER).write_text("{}")
+    model_cache.ensure("tilt")
+    models = pipeline.describe()["models"]
+    assert models["tilt"]["source"] == "managed" and models["tilt"]["path"] == str(managed)
