@@ -10,14 +10,19 @@ served by this process reuses the loaded models. Local use::
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-from typing import Any
+import sys
+from typing import Any, Callable
 
-import runpod
+# The SDK logs the whole job (inputs, credentials) at DEBUG: default to INFO unless asked.
+os.environ.setdefault("RUNPOD_LOG_LEVEL", "INFO")
 
-from extraction.logs import setup_logging
-from extraction.pipeline import JobInputError, Pipeline
+import runpod  # noqa: E402
+
+from extraction.logs import setup_logging  # noqa: E402
+from extraction.pipeline import JobInputError, Pipeline  # noqa: E402
 
 setup_logging()
 log = logging.getLogger("handler")
@@ -42,5 +47,17 @@ def handler(job: dict[str, Any]) -> dict[str, Any]:
         return {"error": "internal_error: unexpected failure in the worker; retry, and report the job id if it persists"}
 
 
+def _printing(fn: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Local test runs print the output as JSON on stdout (the SDK only logs a Python repr)."""
+
+    def wrapped(job: dict[str, Any]) -> dict[str, Any]:
+        result = fn(job)
+        print(json.dumps(result, indent=2, ensure_ascii=False), flush=True)
+        return result
+
+    return wrapped
+
+
 if __name__ == "__main__":
-    runpod.serverless.start({"handler": handler})
+    local_test_run = not _IN_WORKER and "--rp_serve_api" not in sys.argv
+    runpod.serverless.start({"handler": _printing(handler) if local_test_run else handler})

@@ -102,6 +102,9 @@ def select_pages(page_count: int, pages: Optional[Sequence[int]], limits: Limits
 
 
 def _open_image(data: bytes, limits: Limits) -> Image.Image:
+    # Pillow's decompression-bomb guard, set deliberately to our own limit (checked again below
+    # per frame): headers claiming more pixels are refused before any pixel is decoded.
+    Image.MAX_IMAGE_PIXELS = limits.max_page_pixels
     with warnings.catch_warnings():
         # Pillow warns above MAX_IMAGE_PIXELS and raises above twice that; we want one rule: our limit.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
