@@ -14,6 +14,7 @@ from extraction import samplegen
 from extraction.config import Limits
 from extraction.pipeline import JobInputError, Pipeline
 from extraction.remote import prefetch
+from extraction.schema import OutputManifest
 from tests.conftest import FakeExtractor, FakeOcr
 from tests.remote_servers import doc_server, moto_s3  # noqa: F401  (fixtures)
 
@@ -119,7 +120,8 @@ def test_output_to_s3_returns_the_manifest(pipeline, moto_s3, bucket_docs):
          "output": {"url": f"s3://{b}/{out_prefix}"}},
         job={"id": "job-42", "s3Config": moto_s3.s3_config},
     )
-    assert "documents" in manifest and manifest["summary"]["documents"] == 5
+    OutputManifest.model_validate(manifest)
+    assert manifest["summary"]["documents"] == 5
     assert manifest["summary"]["succeeded"] == 3 and manifest["summary"]["failed"] == 2
     assert manifest["summary"]["written"] == 5
     client = moto_s3.client()

@@ -16,6 +16,7 @@ from typing import Any, Optional
 from extraction.errors import DocumentError, ErrorCode
 from extraction.remote.s3 import S3Config, S3Location, make_client, parse_s3_url, put_json
 from extraction.remote.settings import FetchSettings
+from extraction.schema import OutputManifest
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_STEM = 120
@@ -130,6 +131,7 @@ class ResultWriter:
             "documents": entries,
             **(extra or {}),
         }
+        manifest = OutputManifest.model_validate(manifest).model_dump(mode="json", exclude_none=True)
         try:
             put_json(self.client, S3Location(self.target.bucket, manifest["manifest_key"]), manifest)
         except DocumentError as exc:
