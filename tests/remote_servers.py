@@ -43,10 +43,12 @@ class MotoS3:
 
     def client(self, secret: str | None = None) -> Any:
         import boto3
+        from botocore.config import Config
 
         return boto3.client(
             "s3", endpoint_url=self.endpoint, region_name="us-east-1",
             aws_access_key_id=self.access_id, aws_secret_access_key=secret or self.secret,
+            config=Config(signature_version="s3v4"),
         )
 
     @classmethod

@@ -22,12 +22,12 @@ _PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(
         r"(?i)(?P<name>x-amz-(?:signature|credential|security-token)|signature|awsaccesskeyid|"
         r"access_?key(?:_?id)?|secret(?:_?access)?(?:_?key)?|accesssecret|accessid|token|sig)"
-        r"(?P<sep>['\"]?\s*[=:]\s*['\"]?)(?P<value>[^\s&'\",;}]+)"
+        r"(?P<sep>['\"]?\s*[=:]\s*b?['\"]?)(?P<value>[^\s&'\",;}]+)"
     ),
     # AWS access key ids.
     re.compile(r"\b(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}\b"),
     # Authorization headers (SigV4 or bearer).
-    re.compile(r"(?i)(?P<name>authorization)(?P<sep>['\"]?\s*[=:]\s*['\"]?)(?P<value>[^'\"\n]+)"),
+    re.compile(r"(?i)(?P<name>authorization)(?P<sep>['\"]?\s*[=:]\s*b?['\"]?)(?P<value>[^'\"\n]+)"),
 )
 
 _secrets: set[str] = set()
