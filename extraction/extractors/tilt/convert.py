@@ -54,7 +54,7 @@ def to_grayscale(image: Image.Image) -> Image.Image:
         arr = np.asarray(image, dtype=np.float64)
         lo, hi = float(arr.min()), float(arr.max())
         scaled = np.zeros_like(arr) if hi <= lo else (arr - lo) * (255.0 / (hi - lo))
-        return Image.fromarray(scaled.clip(0, 255).astype("uint8"), mode="L")
+        return Image.fromarray(np.rint(scaled).clip(0, 255).astype("uint8"))
     if mode == "CMYK":
         return image.convert("RGB").convert("L")
     return image.convert("L")  # "1", "P", "RGB", "YCbCr", ...
