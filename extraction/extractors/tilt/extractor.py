@@ -202,6 +202,10 @@ class TiltExtractor:
         if len(doc.prompts) != len(doc.asks):
             doc.error = DocumentError(ErrorCode.EXTRACTION_FAILED, "TILT preprocessing returned an unexpected number of prompts")
             return
+        self._assign_ids(doc, prefix)
+
+    @staticmethod
+    def _assign_ids(doc: _Doc, prefix: str) -> None:
         for i, ask in enumerate(doc.asks):
             ask.request_id = f"{prefix}-{doc.index}-{i}"
 
@@ -217,7 +221,9 @@ class TiltExtractor:
                 return {}
             log.warning("TILT engine step failed on a batch of %d documents (%s); retrying one by one", len(docs), exc)
         outputs: dict[str, TiltOutput] = {}
+        retry_prefix = self.engine.new_request_prefix()  # fresh ids: the failed ones may linger
         for doc in docs:
+            self._assign_ids(doc, retry_prefix)
             try:
                 outputs.update(self._run_docs([doc]))
             except EngineStepError as exc:
