@@ -130,11 +130,13 @@ def split_line_into_words(text: str, bbox: BBox, confidence: float = 1.0) -> lis
     return words
 
 
-def group_words_into_lines(words: Sequence[Word]) -> list[Line]:
+def group_words_into_lines(words: Sequence[Word], split_gap: float = 2.5) -> list[Line]:
     """Group loose words into visual lines (by vertical overlap), in reading order.
 
     Why: PDF text layers and some engines give words without line structure; extractors
-    reason over lines ("TOTAL ... 12.50" on one row).
+    reason over lines ("TOTAL ... 12.50" on one row). A row is cut where the horizontal gap
+    between two words exceeds ``split_gap`` times the row height, so that columns come out as
+    separate lines, as an OCR engine's detector would give them.
     """
     ordered = sorted(words, key=lambda w: ((w.bbox[1] + w.bbox[3]) / 2, w.bbox[0]))
     rows: list[list[Word]] = []
@@ -152,8 +154,20 @@ def group_words_into_lines(words: Sequence[Word]) -> list[Line]:
                 break
         if not placed:
             rows.append([word])
-    lines = [Line.from_words(row) for row in rows]
+    lines = [Line.from_words(segment) for row in rows for segment in _split_row(row, split_gap)]
     return sort_reading_order(lines)
+
+
+def _split_row(row: Sequence[Word], split_gap: float) -> list[list[Word]]:
+    ordered = sorted(row, key=lambda w: w.bbox[0])
+    height = max(max(w.bbox[3] - w.bbox[1] for w in ordered), 1e-6)
+    segments: list[list[Word]] = [[ordered[0]]]
+    for word in ordered[1:]:
+        if word.bbox[0] - segments[-1][-1].bbox[2] > split_gap * height:
+            segments.append([word])
+        else:
+            segments[-1].append(word)
+    return segments
 
 
 def sort_reading_order(lines: Sequence[Line]) -> list[Line]:

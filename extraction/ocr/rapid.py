@@ -112,3 +112,10 @@ def _package_version(name: str) -> str | None:
         return version(name)
     except Exception:  # pragma: no cover - metadata missing in odd installs
         return None
+
+
+def is_available() -> bool:
+    """RapidOCR ships its models in its wheel: importable means usable."""
+    import importlib.util
+
+    return importlib.util.find_spec("rapidocr") is not None and importlib.util.find_spec("onnxruntime") is not None

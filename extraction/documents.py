@@ -1,0 +1,299 @@
+"""Bytes -> pages: decoded images for OCR, or text-layer pages straight from a PDF.
+
+Why here and not in the OCR engines: format handling (EXIF orientation, multi-page TIFF,
+PDF text layers, limits) is the same whatever engine reads the pixels.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+import warnings
+from dataclasses import dataclass, field
+from typing import Iterator, Optional, Sequence, Union
+
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+
+from extraction.config import Limits
+from extraction.errors import DocumentError, ErrorCode
+from extraction.formats import DocumentFormat, sniff_format
+from extraction.layout import Line, PageText, Word, group_words_into_lines
+
+log = logging.getLogger(__name__)
+
+#: PDFium is not thread-safe: every pypdfium2 call in the process goes through this lock.
+PDFIUM_LOCK = threading.RLock()
+
+#: A text layer with fewer visible characters than this is treated as a scan (sent to OCR).
+MIN_TEXT_LAYER_CHARS = 16
+
+
+@dataclass
+class PageImage:
+    """A page that needs OCR."""
+
+    number: int  # 1-based
+    image: Image.Image
+
+
+LoadedPage = Union[PageImage, PageText]
+
+
+@dataclass
+class LoadedDocument:
+    format: DocumentFormat
+    page_count: int  # pages in the file (before `pages` selection)
+    pages: list[LoadedPage]
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_document(
+    data: bytes,
+    *,
+    limits: Limits,
+    pages: Optional[Sequence[int]] = None,
+    dpi: int = 200,
+    password: Optional[str] = None,
+    render_text_pages: bool = False,
+) -> LoadedDocument:
+    """Decode ``data`` into pages, applying the page/pixel limits and the ``pages`` selection.
+
+    ``render_text_pages``: also render an image for PDF pages read from their text layer
+    (extractors that look at pixels, such as TILT, want one).
+    """
+    if not data:
+        raise DocumentError(ErrorCode.EMPTY_DOCUMENT, "the document is empty")
+    if len(data) > limits.max_document_bytes:
+        raise DocumentError(ErrorCode.TOO_LARGE, f"document is {len(data)} bytes, over the {limits.max_document_bytes} byte limit")
+    fmt = sniff_format(data)
+    if fmt is None:
+        raise DocumentError(
+            ErrorCode.UNSUPPORTED_FORMAT, "unrecognised file format; supported: PDF, JPEG, PNG, TIFF, WebP, BMP, GIF"
+        )
+    if fmt == "pdf":
+        return _load_pdf(data, limits=limits, pages=pages, dpi=dpi, password=password, render_text_pages=render_text_pages)
+    return _load_image(data, fmt, limits=limits, pages=pages)
+
+
+# --------------------------------------------------------------------------- pages selection
+
+
+def select_pages(page_count: int, pages: Optional[Sequence[int]], limits: Limits) -> list[int]:
+    """1-based page numbers to process; errors name what to do."""
+    if page_count <= 0:
+        raise DocumentError(ErrorCode.CORRUPT_DOCUMENT, "the document has no pages")
+    if pages:
+        wanted = sorted(set(pages))
+        missing = [p for p in wanted if p > page_count]
+        if missing:
+            raise DocumentError(ErrorCode.INVALID_INPUT, f"options.pages asks for page(s) {missing} but the document has {page_count}")
+    else:
+        wanted = list(range(1, page_count + 1))
+    if len(wanted) > limits.max_pages:
+        raise DocumentError(
+            ErrorCode.TOO_MANY_PAGES,
+            f"{len(wanted)} pages selected, over the limit of {limits.max_pages}; pick pages with options.pages",
+        )
+    return wanted
+
+
+# --------------------------------------------------------------------------- images
+
+
+def _open_image(data: bytes, limits: Limits) -> Image.Image:
+    # Pillow's decompression-bomb guard, set deliberately to our own limit (checked again below
+    # per frame): headers claiming more pixels are refused before any pixel is decoded.
+    Image.MAX_IMAGE_PIXELS = limits.max_page_pixels
+    with warnings.catch_warnings():
+        # Pillow warns above MAX_IMAGE_PIXELS and raises above twice that; we want one rule: our limit.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data))
+            width, height = image.size
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise DocumentError(ErrorCode.TOO_MANY_PIXELS, f"image is over the {limits.max_page_pixels} pixel limit") from None
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            raise DocumentError(ErrorCode.CORRUPT_DOCUMENT, f"image cannot be decoded: {type(exc).__name__}") from None
+    if width * height > limits.max_page_pixels:
+        raise DocumentError(
+            ErrorCode.TOO_MANY_PIXELS, f"image is {width}x{height} pixels, over the {limits.max_page_pixels} pixel limit"
+        )
+    return image
+
+
+def _frames(image: Image.Image, fmt: str) -> Iterator[Image.Image]:
+    if fmt == "tiff":
+        yield from ImageSequence.Iterator(image)
+    else:  # GIF, WebP: animated files count as their first frame
+        yield image
+
+
+def _load_image(data: bytes, fmt: DocumentFormat, *, limits: Limits, pages: Optional[Sequence[int]]) -> LoadedDocument:
+    image = _open_image(data, limits)
+    page_count = getattr(image, "n_frames", 1) if fmt == "tiff" else 1
+    wanted = set(select_pages(page_count, pages, limits))
+    loaded: list[LoadedPage] = []
+    try:
+        for index, frame in enumerate(_frames(image, fmt), start=1):
+            if index not in wanted:
+                continue
+            if frame.size[0] * frame.size[1] > limits.max_page_pixels:
+                raise DocumentError(ErrorCode.TOO_MANY_PIXELS, f"page {index} is over the {limits.max_page_pixels} pixel limit")
+            loaded.append(PageImage(number=index, image=to_rgb(ImageOps.exif_transpose(frame))))
+    except DocumentError:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise DocumentError(ErrorCode.CORRUPT_DOCUMENT, f"image cannot be decoded: {type(exc).__name__}") from None
+    if not loaded:
+        raise DocumentError(ErrorCode.CORRUPT_DOCUMENT, "the image has no decodable frame")
+    return LoadedDocument(format=fmt, page_count=page_count, pages=loaded)
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Any Pillow mode -> 8-bit RGB; transparency is flattened onto white (paper)."""
+    image.load()
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        # 16/32-bit greyscale: rescale to 8 bits by the image's own range.
+        import numpy as np
+
+        array = np.asarray(image, dtype="float64")
+        low, high = float(array.min()), float(array.max())
+        scaled = (array - low) * (255.0 / (high - low)) if high > low else np.zeros_like(array)
+        return Image.fromarray(scaled.astype("uint8"), mode="L").convert("RGB")
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+# --------------------------------------------------------------------------- PDFs
+
+
+def _open_pdf(data: bytes, password: Optional[str]):
+    import pypdfium2 as pdfium
+
+    try:
+        return pdfium.PdfDocument(data, password=password)
+    except pdfium.PdfiumError as exc:
+        import pypdfium2.raw as pdfium_c
+
+        if exc.err_code == pdfium_c.FPDF_ERR_PASSWORD:
+            message = "the PDF is encrypted: wrong password" if password else "the PDF is encrypted: pass its 'password'"
+            raise DocumentError(ErrorCode.ENCRYPTED_PDF, message) from None
+        if exc.err_code == pdfium_c.FPDF_ERR_SECURITY:
+            raise DocumentError(ErrorCode.ENCRYPTED_PDF, "the PDF uses an unsupported security handler") from None
+        raise DocumentError(ErrorCode.CORRUPT_DOCUMENT, "the PDF cannot be opened (truncated or damaged)") from None
+
+
+def _load_pdf(
+    data: bytes,
+    *,
+    limits: Limits,
+    pages: Optional[Sequence[int]],
+    dpi: int,
+    password: Optional[str],
+    render_text_pages: bool,
+) -> LoadedDocument:
+    with PDFIUM_LOCK:
+        pdf = _open_pdf(data, password)
+        try:
+            page_count = len(pdf)
+            wanted = select_pages(page_count, pages, limits)
+            loaded: list[LoadedPage] = []
+            notes: list[str] = []
+            for number in wanted:
+                try:
+                    loaded.append(_load_pdf_page(pdf, number, dpi, limits, render_text_pages, notes))
+                except DocumentError:
+                    raise
+                except Exception as exc:  # pdfium raises bare errors on damaged page trees
+                    raise DocumentError(ErrorCode.CORRUPT_DOCUMENT, f"PDF page {number} cannot be read: {type(exc).__name__}") from None
+        finally:
+            pdf.close()
+    return LoadedDocument(format="pdf", page_count=page_count, pages=loaded, warnings=notes)
+
+
+def _render_scale(width_pt: float, height_pt: float, dpi: int, limits: Limits, number: int, notes: list[str]) -> float:
+    """Points -> pixels at ``dpi``, lowered when the page would exceed the pixel limit."""
+    scale = dpi / 72.0
+    pixels = width_pt * height_pt * scale * scale
+    if pixels > limits.max_page_pixels:
+        scale = (limits.max_page_pixels / max(width_pt * height_pt, 1.0)) ** 0.5
+        notes.append(f"page {number} rendered at {scale * 72:.0f} dpi instead of {dpi} to stay under the pixel limit")
+    return scale
+
+
+def _load_pdf_page(pdf, number: int, dpi: int, limits: Limits, render_text_pages: bool, notes: list[str]) -> LoadedPage:
+    page = pdf[number - 1]
+    try:
+        width_pt, height_pt = page.get_size()
+        if width_pt <= 0 or height_pt <= 0:
+            raise DocumentError(ErrorCode.CORRUPT_DOCUMENT, f"PDF page {number} has no size")
+        scale = _render_scale(width_pt, height_pt, dpi, limits, number, notes)
+        words = _text_layer_words(page, height_pt, scale)
+        visible_chars = sum(len(w.text) for w in words)
+        if visible_chars >= MIN_TEXT_LAYER_CHARS:
+            image = _render(page, scale) if render_text_pages else None
+            lines = group_words_into_lines(words)
+            return PageText(number=number, width=width_pt * scale, height=height_pt * scale, lines=lines, source="text_layer", image=image)
+        return PageImage(number=number, image=_render(page, scale))
+    finally:
+        page.close()
+
+
+def _render(page, scale: float) -> Image.Image:
+    bitmap = page.render(scale=scale, may_draw_forms=True)
+    try:
+        return bitmap.to_pil().convert("RGB")
+    finally:
+        bitmap.close()
+
+
+def _text_layer_words(page, page_height_pt: float, scale: float) -> list[Word]:
+    """Words with pixel boxes from the PDF text layer (chars grouped on whitespace and gaps)."""
+    textpage = page.get_textpage()
+    try:
+        count = textpage.count_chars()
+        if count <= 0:
+            return []
+        text = textpage.get_text_range(0, count)
+        words: list[Word] = []
+        current: list[tuple[str, tuple[float, float, float, float]]] = []
+
+        def flush() -> None:
+            if current:
+                word_text = "".join(c for c, _ in current)
+                boxes = [b for _, b in current]
+                words.append(
+                    Word(text=word_text, bbox=(min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)))
+                )
+                current.clear()
+
+        # get_text_range may expand ligatures or drop chars; index only while lengths agree.
+        aligned = len(text) == count
+        for index in range(count):
+            char = text[index] if aligned else textpage.get_text_range(index, 1)
+            if not char or char.isspace() or char in "\ufffe\x00":
+                flush()
+                continue
+            left, bottom, right, top = textpage.get_charbox(index, loose=True)
+            box = (left * scale, (page_height_pt - top) * scale, right * scale, (page_height_pt - bottom) * scale)
+            if current:
+                prev = current[-1][1]
+                height = max(prev[3] - prev[1], box[3] - box[1], 1.0)
+                same_row = abs((prev[1] + prev[3]) / 2 - (box[1] + box[3]) / 2) < 0.6 * height
+                gap = box[0] - prev[2]
+                if not same_row or gap > 0.6 * height or gap < -2 * height:
+                    flush()
+            current.append((char, box))
+        flush()
+        return words
+    finally:
+        textpage.close()

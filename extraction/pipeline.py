@@ -1,0 +1,366 @@
+"""The pipeline: bytes -> pages -> words (text layer or OCR) -> fields -> rules -> JSON.
+
+Built once per process (engines load at cold start); :meth:`Pipeline.run_job` is what the
+RunPod handler calls for every job. Every document succeeds or fails on its own: a
+:class:`DocumentError` (or any unexpected exception) becomes that document's ``error``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Sequence
+
+from pydantic import ValidationError
+
+from extraction.config import Limits
+from extraction.documents import PageImage, load_document
+from extraction.engines import build_extractor, build_ocr
+from extraction.errors import DocumentError, ErrorCode
+from extraction.extractors.base import Extraction, ExtractionRequest
+from extraction.fields import FIELD_KINDS, STANDARD_FIELDS
+from extraction.layout import DocumentText, PageText
+from extraction.rules.validation import run_checks
+from extraction.schema import (
+    DocumentInput,
+    DocumentResult,
+    ErrorInfo,
+    JobInput,
+    JobOutput,
+    JobSummary,
+    OcrLine,
+    OcrPage,
+    OcrWord,
+    Options,
+)
+from extraction.sources import SourceContext, read_document_bytes
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int, DocumentResult], None]
+
+
+class JobInputError(ValueError):
+    """The job as a whole is unusable (schema violation, too many documents)."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(f"{code.value}: {message}")
+        self.code = code
+        self.message = message
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """Pydantic errors as 'path: problem' without echoing input values (they may hold secrets or megabytes of base64)."""
+    parts = []
+    for item in error.errors(include_input=False, include_url=False):
+        location = ".".join(str(p) for p in item.get("loc", ())) or "input"
+        parts.append(f"{location}: {item.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+@dataclass
+class _Prepared:
+    """A document after loading and OCR, waiting for the extractor."""
+
+    doc_id: str
+    text: Optional[DocumentText] = None
+    error: Optional[DocumentError] = None
+    page_count: int = 0
+    warnings: list[str] = field(default_factory=list)
+    engines: dict[str, Any] = field(default_factory=dict)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000.0, 1)
+
+
+class Pipeline:
+    def __init__(self, ocr: Any, extractor: Any, limits: Optional[Limits] = None, startup_ms: Optional[dict[str, float]] = None) -> None:
+        self.ocr = ocr
+        self.extractor = extractor
+        self.limits = limits or Limits.from_env()
+        self.startup_ms = startup_ms or {}
+
+    @classmethod
+    def from_env(cls, ocr: Optional[str] = None, extractor: Optional[str] = None) -> "Pipeline":
+        """Build both engines once (names: explicit, else ``OCR_ENGINE``/``EXTRACTOR``, else ``auto``)."""
+        started = time.perf_counter()
+        ocr_engine = build_ocr(ocr)
+        ocr_done = time.perf_counter()
+        extractor_engine = build_extractor(extractor)
+        done = time.perf_counter()
+        startup = {"ocr": _ms(ocr_done - started), "extractor": _ms(done - ocr_done), "total": _ms(done - started)}
+        log.info("pipeline ready in %.0f ms (ocr=%s, extractor=%s)", startup["total"], ocr_engine.name, extractor_engine.name)
+        return cls(ocr_engine, extractor_engine, Limits.from_env(), startup)
+
+    def describe(self) -> dict[str, Any]:
+        return {"ocr": self.ocr.describe(), "extractor": self.extractor.describe(), "startup_ms": dict(self.startup_ms)}
+
+    @property
+    def wants_page_images(self) -> bool:
+        return bool(getattr(self.extractor, "needs_page_images", False))
+
+    # ------------------------------------------------------------------ public entry points
+
+    def run_job(
+        self,
+        job_input: dict[str, Any] | JobInput,
+        job: Optional[dict[str, Any]] = None,
+        progress: Optional[ProgressCallback] = None,
+    ) -> dict[str, Any]:
+        """Run one job; raises :class:`JobInputError` when the job itself is invalid."""
+        started = time.perf_counter()
+        parsed = self.parse_job_input(job_input)
+        documents = parsed.all_documents
+        if len(documents) > self.limits.max_documents_per_job:
+            raise JobInputError(
+                ErrorCode.TOO_MANY_DOCUMENTS,
+                f"{len(documents)} documents, over the limit of {self.limits.max_documents_per_job} per job; split the job",
+            )
+        context = SourceContext(limits=self.limits, s3_config=(job or {}).get("s3Config"))
+        fields = frozenset(parsed.fields or STANDARD_FIELDS)
+        results: list[DocumentResult] = []
+        job_bytes = 0
+        pending: list[tuple[_Prepared, DocumentInput]] = []
+
+        def flush() -> None:
+            for result in self._extract_and_finish(pending, fields, parsed.queries or {}, parsed.options):
+                results.append(result)
+                if progress is not None:
+                    progress(len(results), len(documents), result)
+            pending.clear()
+
+        for index, doc in enumerate(documents):
+            doc_id = doc.id or f"document-{index + 1}"
+            prepared = _Prepared(doc_id=doc_id)
+            try:
+                fetch_started = time.perf_counter()
+                data = read_document_bytes(doc, context)
+                prepared.timings_ms["fetch"] = _ms(time.perf_counter() - fetch_started)
+                job_bytes += len(data)
+                if job_bytes > self.limits.max_job_bytes:
+                    raise DocumentError(ErrorCode.TOO_LARGE, f"the job is over its {self.limits.max_job_bytes} byte limit; split the job")
+                self._load_and_read(prepared, data, parsed.options, doc.password)
+            except DocumentError as exc:
+                prepared.error = exc
+            except Exception:
+                log.exception("unexpected error while reading document %s", doc_id)
+                prepared.error = DocumentError(ErrorCode.INTERNAL_ERROR, "unexpected error while reading the document")
+            pending.append((prepared, doc))
+            if len(pending) >= self.limits.extract_batch_size:
+                flush()
+        flush()
+
+        output = JobOutput(
+            documents=results,
+            summary=JobSummary(
+                documents=len(results),
+                succeeded=sum(r.status == "ok" for r in results),
+                failed=sum(r.status == "error" for r in results),
+            ),
+            engines=self.describe(),
+            timings_ms={"total": _ms(time.perf_counter() - started)},
+        )
+        return output.model_dump(mode="json")
+
+    def extract_bytes(
+        self,
+        data: bytes,
+        doc_id: str = "doc",
+        fields: Optional[Sequence[str]] = None,
+        options: Optional[Options] = None,
+        password: Optional[str] = None,
+    ) -> DocumentResult:
+        """One document from bytes (the evaluation harness and benchmarks use this)."""
+        options = options or Options()
+        prepared = _Prepared(doc_id=doc_id)
+        try:
+            self._load_and_read(prepared, data, options, password)
+        except DocumentError as exc:
+            prepared.error = exc
+        return self._extract_and_finish([(prepared, None)], frozenset(fields or STANDARD_FIELDS), {}, options)[0]
+
+    def extract_text(
+        self,
+        doc_id: str,
+        text: DocumentText,
+        fields: Optional[Sequence[str]] = None,
+        date_order: str = "auto",
+    ) -> DocumentResult:
+        """One document whose words are already known (e.g. a dataset's own OCR boxes)."""
+        prepared = _Prepared(doc_id=doc_id, text=text, page_count=len(text.pages))
+        prepared.engines["pages"] = {str(p.number): p.source for p in text.pages}
+        options = Options(date_order=date_order)  # type: ignore[arg-type]
+        return self._extract_and_finish([(prepared, None)], frozenset(fields or STANDARD_FIELDS), {}, options)[0]
+
+    @staticmethod
+    def parse_job_input(job_input: dict[str, Any] | JobInput) -> JobInput:
+        if isinstance(job_input, JobInput):
+            return job_input
+        if not isinstance(job_input, dict):
+            raise JobInputError(ErrorCode.INVALID_INPUT, f"job input must be a JSON object, got {type(job_input).__name__}")
+        try:
+            return JobInput.model_validate(job_input)
+        except ValidationError as exc:
+            raise JobInputError(ErrorCode.INVALID_INPUT, describe_validation_error(exc)) from None
+
+    # ------------------------------------------------------------------ stages
+
+    def _check_budget(self, prepared: _Prepared, stage: str) -> None:
+        elapsed = time.perf_counter() - prepared.started
+        if elapsed > self.limits.document_timeout_s:
+            raise DocumentError(
+                ErrorCode.TIMEOUT, f"document took {elapsed:.1f}s (after {stage}), over its {self.limits.document_timeout_s:g}s budget"
+            )
+
+    def _load_and_read(self, prepared: _Prepared, data: bytes, options: Options, password: Optional[str]) -> None:
+        """Load pages, then read their words: text layer as is, images through OCR."""
+        started = time.perf_counter()
+        loaded = load_document(
+            data,
+            limits=self.limits,
+            pages=options.pages,
+            dpi=options.dpi,
+            password=password,
+            render_text_pages=self.wants_page_images,
+        )
+        prepared.timings_ms["load"] = _ms(time.perf_counter() - started)
+        prepared.page_count = loaded.page_count
+        prepared.warnings.extend(loaded.warnings)
+        self._check_budget(prepared, "loading")
+
+        started = time.perf_counter()
+        pages: list[PageText] = []
+        page_sources: dict[str, str] = {}
+        for page in loaded.pages:
+            if isinstance(page, PageImage):
+                try:
+                    lines = self.ocr.recognize(page.image)
+                except Exception as exc:
+                    log.exception("OCR failed on page %d of %s", page.number, prepared.doc_id)
+                    raise DocumentError(ErrorCode.OCR_FAILED, f"OCR failed on page {page.number}: {type(exc).__name__}") from None
+                width, height = page.image.size
+                pages.append(PageText(number=page.number, width=width, height=height, lines=lines, source="ocr", image=page.image))
+                page_sources[str(page.number)] = self.ocr.name
+            else:
+                pages.append(page)
+                page_sources[str(page.number)] = "text_layer"
+            self._check_budget(prepared, f"reading page {page.number}")
+        prepared.timings_ms["ocr"] = _ms(time.perf_counter() - started)
+        prepared.text = DocumentText(pages=pages)
+        prepared.engines["pages"] = page_sources
+        if prepared.text.word_count == 0:
+            prepared.warnings.append("no text was found on the document")
+
+    def _extract_and_finish(
+        self,
+        batch: Sequence[tuple[_Prepared, Optional[DocumentInput]]],
+        fields: frozenset[str],
+        queries: dict[str, str],
+        options: Options,
+    ) -> list[DocumentResult]:
+        ready = [p for p, _ in batch if p.error is None and p.text is not None]
+        requests = [
+            ExtractionRequest(document_id=p.doc_id, text=p.text, fields=fields, queries=dict(queries), date_order=options.date_order)  # type: ignore[arg-type]
+            for p in ready
+        ]
+        outcomes: dict[int, Extraction | DocumentError] = {}
+        if requests:
+            started = time.perf_counter()
+            extracted = self._extract_isolated(requests)
+            per_document_ms = _ms((time.perf_counter() - started) / len(requests))
+            for prepared, outcome in zip(ready, extracted):
+                prepared.timings_ms["extract"] = per_document_ms
+                outcomes[id(prepared)] = outcome
+        results = []
+        for prepared, _ in batch:
+            outcome = outcomes.get(id(prepared), prepared.error)
+            results.append(self._finish(prepared, outcome, fields, queries, options))
+        return results
+
+    def _extract_isolated(self, requests: list[ExtractionRequest]) -> list[Extraction | DocumentError]:
+        """Batch extraction; if the batch call itself fails, retry one by one so one document cannot sink the rest."""
+        try:
+            outcomes = list(self.extractor.extract(requests))
+            if len(outcomes) != len(requests):
+                raise RuntimeError(f"extractor returned {len(outcomes)} results for {len(requests)} documents")
+            return outcomes
+        except Exception:
+            if len(requests) == 1:
+                log.exception("extractor failed on %s", requests[0].document_id)
+                return [DocumentError(ErrorCode.EXTRACTION_FAILED, "the extractor failed on this document")]
+            log.warning("extractor batch failed; retrying %d documents one by one", len(requests))
+            return [self._extract_isolated([request])[0] for request in requests]
+
+    def _finish(
+        self,
+        prepared: _Prepared,
+        outcome: Extraction | DocumentError | None,
+        fields: frozenset[str],
+        queries: dict[str, str],
+        options: Options,
+    ) -> DocumentResult:
+        timings = dict(prepared.timings_ms)
+        engines = {**prepared.engines, "extractor": self.extractor.name}
+        if outcome is None:
+            outcome = DocumentError(ErrorCode.INTERNAL_ERROR, "the document was not processed")
+        if isinstance(outcome, DocumentError):
+            timings["total"] = _ms(time.perf_counter() - prepared.started)
+            return DocumentResult(
+                id=prepared.doc_id,
+                status="error",
+                error=ErrorInfo(**outcome.to_dict()),
+                pages=prepared.page_count,
+                warnings=prepared.warnings,
+                engines=engines,
+                timings_ms=timings,
+            )
+        started = time.perf_counter()
+        header = [name for name in FIELD_KINDS if name != "document_type" and name in fields]
+        found = {name: outcome.fields.get(name) for name in header}
+        line_items = list(outcome.line_items) if "line_items" in fields else []
+        checks = run_checks({k: v for k, v in found.items() if v is not None}, line_items)
+        timings["rules"] = _ms(time.perf_counter() - started)
+        timings["total"] = _ms(time.perf_counter() - prepared.started)
+        return DocumentResult(
+            id=prepared.doc_id,
+            status="ok",
+            document_type=outcome.document_type,
+            pages=prepared.page_count,
+            fields=found,
+            line_items=line_items,
+            custom={name: outcome.custom.get(name) for name in queries},
+            validation=checks,
+            warnings=[*prepared.warnings, *outcome.warnings],
+            engines=engines,
+            timings_ms=timings,
+            ocr=_ocr_pages(prepared.text) if options.return_ocr and prepared.text else None,
+        )
+
+
+def _box(bbox: Sequence[float]) -> list[float]:
+    return [round(float(v), 1) for v in bbox]
+
+
+def _ocr_pages(text: DocumentText) -> list[OcrPage]:
+    return [
+        OcrPage(
+            number=page.number,
+            width=page.width,
+            height=page.height,
+            source=page.source,
+            lines=[
+                OcrLine(
+                    text=line.text,
+                    bbox=_box(line.bbox),
+                    confidence=round(line.confidence, 4),
+                    words=[OcrWord(text=w.text, bbox=_box(w.bbox), confidence=round(w.confidence, 4)) for w in line.words],
+                )
+                for line in page.lines
+            ],
+        )
+        for page in text.pages
+    ]

@@ -1,0 +1,59 @@
+"""The job input contract and the published JSON Schemas."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from extraction.errors import ErrorCode
+from extraction.pipeline import JobInputError, Pipeline
+from extraction.schema import PUBLISHED_SCHEMAS, SCHEMA_DIR, JobInput, main, render_schema
+
+
+def test_published_schemas_are_current():
+    for name, model in PUBLISHED_SCHEMAS.items():
+        path = SCHEMA_DIR / name
+        assert path.exists(), f"{path} missing: run python -m extraction.schema --write"
+        assert path.read_text(encoding="utf-8") == render_schema(model), f"{name} is stale: run python -m extraction.schema --write"
+    assert main([]) == 0
+
+
+def test_shipped_test_input_matches_the_schema():
+    from tests.conftest import ROOT
+
+    job = json.loads((ROOT / "test_input.json").read_text())
+    JobInput.model_validate(job["input"])
+
+
+@pytest.mark.parametrize(
+    "job_input, fragment",
+    [
+        ({}, "exactly one of 'document' or 'documents'"),
+        ({"document": {"base64": "QQ=="}, "documents": [{"base64": "QQ=="}]}, "exactly one of 'document' or 'documents'"),
+        ({"document": {"base64": "QQ==", "url": "s3://b/k"}}, "exactly one of 'base64' or 'url'"),
+        ({"document": {"base64": "QQ==", "colour": "red"}}, "document.colour: Extra inputs are not permitted"),
+        ({"document": {"base64": "QQ=="}, "fields": ["total", "favourite_colour"]}, "fields.1"),
+        ({"document": {"base64": "QQ=="}, "options": {"dpi": 5000}}, "options.dpi"),
+        ({"document": {"base64": "QQ=="}, "options": {"pages": [0]}}, "page numbers start at 1"),
+        ({"documents": []}, "documents"),
+        ({"document": {"base64": 42}}, "document.base64"),
+    ],
+)
+def test_invalid_job_input_is_explained(job_input, fragment):
+    with pytest.raises(JobInputError) as info:
+        Pipeline.parse_job_input(job_input)
+    assert info.value.code == ErrorCode.INVALID_INPUT
+    assert fragment in info.value.message
+
+
+def test_error_messages_never_echo_the_input_values():
+    secret = "c2VjcmV0LXRva2VuLWRvLW5vdC1sb2c="
+    with pytest.raises(JobInputError) as info:
+        Pipeline.parse_job_input({"document": {"base64": secret, "password": 123}})
+    assert secret not in str(info.value)
+
+
+def test_non_object_input_is_rejected():
+    with pytest.raises(JobInputError):
+        Pipeline.parse_job_input(["not", "an", "object"])  # type: ignore[arg-type]
