@@ -91,6 +91,8 @@ class TiltExtractor:
     """The GPU extractor. Builds its engine on construction (once per worker)."""
 
     name = "tilt"
+    #: TILT reads the page image beside the words: PDF text-layer pages get rendered too.
+    needs_page_images = True
 
     def __init__(
         self,
