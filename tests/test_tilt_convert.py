@@ -137,3 +137,10 @@ def test_fake_preprocessor_rejects_what_the_real_one_cannot_take(tp):
         _preprocess(tp, tp.Document("d", [tp.Page([" "], [(1, 1, 2, 2)], 600, 900, img)]))
     with pytest.raises(ValueError):
         _preprocess(tp, tp.Document("d", []))
+
+
+def test_token_count_matches_what_the_preprocessor_sees(tp):
+    pages = [page([("Invoice INV-2024/001 dated 03.04.2024", (10, 10, 500, 30)), ("Total EUR 1.234,56", (10, 40, 300, 60))], number=i)
+             for i in (1, 2)]
+    conv = _convert(tp, DocumentText(pages=pages))
+    assert conv.tokens == _preprocess(tp, conv.document)[0].encoder_tokens

@@ -150,13 +150,21 @@ def to_tilt_document(
 
 
 def token_counter(tokenizer: Any) -> Callable[[Sequence[str]], list[int]]:
-    """Per-word token counts from a ``tokenizers.Tokenizer`` (what the preprocessor uses)."""
+    """Per-word token counts, measured the way the preprocessor tokenizes a page.
+
+    The preprocessor encodes a page's words in one pre-tokenized call; ``word_ids`` maps each
+    token back to its word, so the counts add up to exactly what the model will see.
+    """
 
     def count(words: Sequence[str]) -> list[int]:
         if not words:
             return []
-        encodings = tokenizer.encode_batch(list(words), add_special_tokens=False)
-        return [max(1, len(e.ids)) for e in encodings]
+        encoding = tokenizer.encode(list(words), is_pretokenized=True, add_special_tokens=False)
+        counts = [0] * len(words)
+        for word_id in encoding.word_ids:
+            if word_id is not None and 0 <= word_id < len(counts):
+                counts[word_id] += 1
+        return counts
 
     return count
 

@@ -30,6 +30,7 @@ def piece_id(piece: str) -> int:
 class Encoding:
     ids: list[int]
     tokens: list[str]
+    word_ids: list  # index of the source word per token (None for special tokens)
 
 
 class FakeTokenizer:
@@ -38,14 +39,19 @@ class FakeTokenizer:
     eos_id = 1
 
     def encode(self, sequence: str, pair: Any = None, is_pretokenized: bool = False, add_special_tokens: bool = True) -> Encoding:
-        if is_pretokenized:
-            sequence = " ".join(sequence)
-        toks = pieces(sequence)
+        words = list(sequence) if is_pretokenized else [sequence]
+        toks: list[str] = []
+        word_ids: list = []
+        for i, word in enumerate(words):
+            word_pieces = pieces(word)
+            toks.extend(word_pieces)
+            word_ids.extend([i if is_pretokenized else 0] * len(word_pieces))
         ids = [piece_id(t) for t in toks]
         if add_special_tokens:
             ids.append(self.eos_id)
             toks.append("</s>")
-        return Encoding(ids=ids, tokens=toks)
+            word_ids.append(None)
+        return Encoding(ids=ids, tokens=toks, word_ids=word_ids)
 
     def encode_batch(self, input: list, is_pretokenized: bool = False, add_special_tokens: bool = True) -> list[Encoding]:  # noqa: A002
         return [self.encode(s, is_pretokenized=is_pretokenized, add_special_tokens=add_special_tokens) for s in input]
@@ -160,9 +166,8 @@ class TiltPreprocessor:
         tokens = 0
         for i, page in enumerate(document.pages):
             _check_page(i, page)
-            for word in page.words:
-                if word.strip():
-                    tokens += len(self.tokenizer.encode(word, add_special_tokens=False).ids)
+            words = [w for w in page.words if w.strip()]
+            tokens += len(self.tokenizer.encode(words, is_pretokenized=True, add_special_tokens=False).ids)
         if tokens == 0:
             raise IndexError("index 0 is out of bounds for dimension 0 with size 0")
         tokens = min(tokens, self.max_length)
