@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
-import pytest
 from PIL import Image
 
 from conftest import dataset_dir
@@ -31,8 +30,7 @@ def sroie_documents(limit: int):
             yield entry, DocumentText([PageText(1, image.width, image.height, lines, "dataset", image)])
 
 
-@pytest.mark.parametrize("limit", [12])
-def test_sroie_receipts_convert_and_labels_are_located(fake_vllm, limit):
+def test_sroie_receipts_convert_and_labels_are_located(fake_vllm, limit=12):
     from vllm.multimodal import tilt_processor as tp
 
     tok = tp.FakeTokenizer()

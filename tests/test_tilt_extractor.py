@@ -205,3 +205,11 @@ def test_request_ids_are_unique_across_jobs(fake_vllm):
     extractor.extract([req("a")])
     ids = [rid for rid, _ in fake_vllm.added]
     assert len(ids) == len(set(ids)) == 4
+
+
+def test_answer_cut_at_output_limit_is_kept_with_warning(fake_vllm, monkeypatch):
+    monkeypatch.setenv("TILT_MAX_OUTPUT_TOKENS", "2")
+    fake_vllm.answers[("a", "vendor_name")] = "ACME STORE INTERNATIONAL"
+    out = TiltExtractor(fallback=None).extract([req("a", fields=("vendor_name",))])[0]
+    assert out.fields["vendor_name"].text and out.fields["vendor_name"].text != "ACME STORE INTERNATIONAL"
+    assert any("output length limit" in w for w in out.warnings)

@@ -86,6 +86,8 @@ class TiltEngine:
     def __init__(self, settings: TiltSettings) -> None:
         self.settings = settings
         self._lock = threading.Lock()
+        # The preprocessor mutates its tokenizer (truncation per page): one document at a time.
+        self._prep_lock = threading.Lock()
         self._engine: Any = None
         self._processor_module: Any = None
         self._preprocessor: Any = None
@@ -179,6 +181,11 @@ class TiltEngine:
         return str(getattr(self.hf_config, "prefix_separator", " : "))
 
     # ------------------------------------------------------------------ running
+
+    def preprocess(self, document: Any, questions: list[Any]) -> list[Any]:
+        """One TiltPrompt per question, in order (see ``TiltPreprocessor.preprocess``)."""
+        with self._prep_lock:
+            return list(self._preprocessor.preprocess(document, questions))
 
     @staticmethod
     def new_request_prefix() -> str:

@@ -190,7 +190,7 @@ class TiltExtractor:
             for a in doc.asks
         ]
         try:
-            doc.prompts = list(engine.preprocessor.preprocess(doc.converted.document, questions))
+            doc.prompts = engine.preprocess(doc.converted.document, questions)
         except (IndexError, ValueError):  # no usable word / page after the preprocessor's own filtering
             doc.skipped = True
             return
@@ -282,6 +282,9 @@ class TiltExtractor:
         for ask in asks:
             out = outputs[ask.request_id]
             values = split_values(out.text, separator)
+            if out.finish_reason == "length" and out.text:
+                label = f"query {ask.name!r}" if ask.kind == "custom" else ask.name
+                result.warnings.append(f"{label}: TILT's answer hit the output length limit and may be cut short")
             score = confidence(out.logprobs, out.token_ids)
             if ask.kind == "custom":
                 result.custom[ask.name] = self._custom_field(out.text, values, score, words, separator)
