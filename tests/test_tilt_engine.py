@@ -103,3 +103,35 @@ def test_importing_the_extractor_loads_no_gpu_library():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_model_path_comes_from_the_model_cache_when_unset(fake_vllm, monkeypatch, tmp_path):
+    import types
+
+    weights = make_weights(tmp_path / "volume")
+    calls = []
+    cache = types.ModuleType("model_cache")
+    cache.locate = lambda name: calls.append(("locate", name)) or weights
+    cache.ensure = lambda name: calls.append(("ensure", name)) or weights
+    monkeypatch.setitem(sys.modules, "model_cache", cache)
+    monkeypatch.delenv("TILT_MODEL_PATH")
+    _drop_vllm_modules()
+    assert tilt.is_available() is True
+    assert calls == [("locate", "tilt")]
+    from vllm.engine.llm_engine import Behaviour, LLMEngine
+
+    LLMEngine.behaviour = Behaviour()
+    extractor = TiltExtractor(fallback=None)
+    assert ("ensure", "tilt") in calls
+    assert Path(LLMEngine.behaviour.built[-1]["args"].model) == weights == extractor.engine.model_path
+
+
+def test_is_available_false_when_the_model_cache_has_nothing(fake_vllm, monkeypatch, tmp_path):
+    import types
+
+    cache = types.ModuleType("model_cache")
+    cache.locate = lambda name: None
+    monkeypatch.setitem(sys.modules, "model_cache", cache)
+    monkeypatch.delenv("TILT_MODEL_PATH")
+    monkeypatch.setenv("MODEL_CACHE_DIR", str(tmp_path / "empty"))
+    assert tilt.is_available() is False

@@ -67,16 +67,18 @@ class TiltOutput:
 
 
 def resolve_model_path(settings: TiltSettings) -> Path:
-    """Local weights path; asks the model cache to materialise them when it is installed."""
+    """Local weights path: TILT_MODEL_PATH, else ``model_cache.ensure("tilt")`` when installed.
+
+    ``ensure`` finds the weights on the volume (or fetches them once, if the deployment allows
+    downloads) and puts the process offline afterwards.
+    """
     if settings.model_path is None:
         try:
-            import model_cache  # type: ignore[import-not-found]
-
-            ensure = getattr(model_cache, "ensure", None)
-            if callable(ensure):
-                return Path(ensure("tilt"))
+            import model_cache  # type: ignore[import-not-found]  # noqa: PLC0415
         except ImportError:
-            pass
+            model_cache = None
+        if model_cache is not None:
+            return Path(model_cache.ensure("tilt"))
     return settings.resolved_model_path()
 
 

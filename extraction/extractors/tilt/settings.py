@@ -100,17 +100,19 @@ class TiltSettings:
 
 
 def default_model_path(model_id: str = DEFAULT_MODEL_ID) -> Path:
-    """The model-cache location of the weights (``MODEL_CACHE_DIR``/<org>--<name>).
+    """Where the weights are when TILT_MODEL_PATH is unset, without any network call.
 
-    A single seam: when the model cache package offers a path lookup, it replaces this.
+    The model cache package (``model_cache.locate("tilt")``) knows every place a copy may be
+    (its managed dir, RunPod's cached-model layout, ``TILT_MODEL_DIR``); without it, or when it
+    finds nothing, the conventional ``$MODEL_CACHE_DIR/<org>--<name>`` is returned.
     """
-    try:  # the model cache package knows the canonical location when it is installed
-        import model_cache  # type: ignore[import-not-found]
+    try:
+        import model_cache  # type: ignore[import-not-found]  # noqa: PLC0415
 
-        lookup = getattr(model_cache, "model_path", None) or getattr(model_cache, "path_for", None)
-        if callable(lookup):
-            return Path(lookup("tilt"))
-    except Exception:  # noqa: BLE001 - missing or incompatible cache package: fall back to the default dir
+        found = model_cache.locate("tilt")
+        if found is not None:
+            return Path(found)
+    except Exception:  # noqa: BLE001 - cache package absent or broken: fall back to the default dir
         pass
     root = Path(os.environ.get("MODEL_CACHE_DIR", DEFAULT_MODELS_DIR))
     return root / model_id.replace("/", "--")
