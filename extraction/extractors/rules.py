@@ -1,0 +1,658 @@
+"""The CPU extractor: layout-aware rules over OCR lines, no model weights needed.
+
+How it decides, field by field:
+- amounts: a lexicon keyword on a row (many languages, see ``rules/lexicon.json``) and a
+  money-looking number to its right on the same row or just below; among candidates the one
+  that makes the arithmetic agree (subtotal + tax = total, cash - change = total) wins;
+- dates: every date on the page, preferring one next to a date keyword; day-first vs
+  month-first comes from evidence on the page (an unambiguous date, the currency);
+- vendor: the strongest header block (large type, company suffix, near the top) that is not
+  an address, phone or tax-id line; address: the lines between it and the first
+  transactional line, kept when they carry street/postcode cues;
+- line items: a table under a header row (description / qty / price / amount), see
+  :mod:`extraction.rules.tables`.
+Confidence grows with evidence (keyword, position, arithmetic agreement), so it can rank results.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Optional, Sequence
+
+from extraction.errors import DocumentError, ErrorCode
+from extraction.extractors.base import Extraction, ExtractionRequest
+from extraction.layout import BBox
+from extraction.rules.currency import currency_mentions, detect_currency
+from extraction.rules.dates import ParsedDate, find_dates, infer_date_order
+from extraction.rules.lexicon import find_keyword, fold, has_keyword, phrases
+from extraction.rules.normalize import clean_text, normalize_document_type, normalize_payment_method
+from extraction.rules.numbers import AmountMatch, find_amounts, format_amount
+from extraction.rules.rows import PageLayout, Seg, build_layout
+from extraction.rules.tables import extract_line_items
+from extraction.rules.timeparse import find_times
+from extraction.schema import ExtractedField
+
+AMOUNT_CLASSES = ("total", "subtotal", "tax", "tip", "discount", "rounding", "change", "paid")
+#: Classes a row label can have; on equal keyword length the earlier class wins.
+LABEL_CLASSES = ("not_amount", "vendor_tax_id", "change", "subtotal", "rounding", "discount", "tip", "tax", "total", "paid")
+
+
+def is_available() -> bool:
+    """Pure Python and data files: always available."""
+    return True
+
+
+@dataclass
+class Candidate:
+    value: Any
+    text: str
+    seg: Seg
+    score: float
+    bbox: Optional[BBox] = None
+    keyword: str = ""
+
+    def as_field(self, confidence: float) -> ExtractedField:
+        box = self.bbox or self.seg.bbox
+        return ExtractedField(
+            value=self.value,
+            text=self.text,
+            confidence=round(max(0.0, min(1.0, confidence)), 3),
+            page=self.seg.page,
+            bbox=[round(float(v), 1) for v in box],
+        )
+
+
+class RulesExtractor:
+    name = "rules"
+
+    def __init__(self) -> None:
+        started = time.perf_counter()
+        phrases("total")  # warm the lexicon caches at load time, not on the first document
+        self.load_seconds = time.perf_counter() - started
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": "layout rules", "load_ms": round(self.load_seconds * 1000, 1)}
+
+    def extract(self, requests: Sequence[ExtractionRequest]) -> list[Extraction | DocumentError]:
+        results: list[Extraction | DocumentError] = []
+        for request in requests:
+            try:
+                results.append(extract_document(request))
+            except DocumentError as error:
+                results.append(error)
+            except Exception as exc:  # one bad document must not sink the batch
+                results.append(DocumentError(ErrorCode.EXTRACTION_FAILED, f"rule extraction failed: {type(exc).__name__}"))
+        return results
+
+
+# --------------------------------------------------------------------------- document
+
+
+def extract_document(request: ExtractionRequest) -> Extraction:
+    layout = build_layout(request.text)
+    wanted = set(request.fields)
+    out = Extraction()
+    if request.queries:
+        out.warnings.append(
+            "custom queries are answered only by the TILT extractor; the rules extractor returns them as null"
+        )
+        out.custom = {name: None for name in request.queries}
+    if not layout.segs:
+        out.warnings.append("no text found on the document")
+        return out
+
+    found: dict[str, ExtractedField] = {}
+    currency = _currency(layout)
+    if currency:
+        found["currency"] = currency
+    amounts = _amounts(layout)
+    found.update(amounts)
+    found.update(_dates(layout, request.date_order, currency.value if currency else None, out.warnings))
+    found.update(_header_texts(layout))
+    vendor = _vendor(layout)
+    if vendor:
+        found["vendor_name"] = vendor[0]
+        address = _address(layout, vendor[1])
+        if address:
+            found["vendor_address"] = address
+    time_field = _time(layout, found.get("date"))
+    if time_field:
+        found["time"] = time_field
+    payment = _payment(layout)
+    if payment:
+        found["payment_method"] = payment
+    doc_type = _document_type(layout, found)
+    found["document_type"] = doc_type
+
+    if "line_items" in wanted:
+        out.line_items = extract_line_items(layout, found)
+    out.fields = {name: f for name, f in found.items() if name in wanted}
+    if "document_type" in wanted:
+        out.document_type = doc_type.value
+    return out
+
+
+# --------------------------------------------------------------------------- labels and amounts
+
+
+def classify(seg: Seg) -> tuple[Optional[str], Optional[re.Match[str]]]:
+    """The label class of a line: the longest lexicon phrase among the amount-ish classes."""
+    best: tuple[int, int, str, re.Match[str]] | None = None
+    for rank, cls in enumerate(LABEL_CLASSES):
+        m = find_keyword(seg.folded, cls)
+        if m is None:
+            continue
+        key = (len(m.group(0)), -rank)
+        if best is None or key > best[:2]:
+            best = (key[0], key[1], cls, m)
+    if best is None:
+        return None, None
+    return best[2], best[3]
+
+
+def money_in(text: str, start: int = 0) -> list[AmountMatch]:
+    """Money-looking amounts in ``text`` after ``start``: decimals printed, not a percentage."""
+    result = []
+    for a in find_amounts(text):
+        if a.start < start or not a.has_decimals:
+            continue
+        after = text[a.end : a.end + 2].lstrip()
+        if after.startswith("%"):
+            continue
+        result.append(a)
+    return result
+
+
+def value_for_label(layout: PageLayout, seg: Seg, keyword_end: int) -> Optional[tuple[AmountMatch, Seg, int]]:
+    """The amount a label points to: same line after it, same row to the right, or just below.
+
+    Returns (amount, segment holding it, distance: 0 same line, 1 same row, 2 below).
+    """
+    own = money_in(seg.text, keyword_end)
+    if own:
+        return own[-1], seg, 0
+    for other in reversed(layout.right_of(seg)):
+        if classify(other)[0] is not None and classify(other)[0] != "not_amount":
+            continue
+        found = money_in(other.text)
+        if found:
+            return found[-1], other, 1
+    for other in layout.below(seg):
+        if other.bbox[0] < seg.bbox[0] - seg.height and not money_in(other.text):
+            continue
+        if classify(other)[0] is not None:
+            break
+        found = money_in(other.text)
+        if found and len(other.text.strip()) <= len(found[-1].text.strip()) + 6:
+            return found[-1], other, 2
+    return None
+
+
+@dataclass
+class AmountLabel:
+    cls: str
+    keyword: str
+    amount: Decimal
+    seg: Seg  # the label line
+    value_seg: Seg
+    distance: int
+    text: str
+
+
+def collect_labels(layout: PageLayout) -> list[AmountLabel]:
+    labels: list[AmountLabel] = []
+    for seg in layout.segs:
+        cls, m = classify(seg)
+        if cls is None or cls in ("not_amount", "vendor_tax_id") or m is None:
+            continue
+        hit = value_for_label(layout, seg, m.end())
+        if hit is None:
+            continue
+        amount, value_seg, distance = hit
+        labels.append(AmountLabel(cls, m.group(0), amount.value, seg, value_seg, distance, amount.text.strip()))
+    return labels
+
+
+def _amount_field(label: AmountLabel, confidence: float) -> ExtractedField:
+    return ExtractedField(
+        value=format_amount(abs(label.amount)) if label.cls == "discount" else format_amount(label.amount),
+        text=label.text,
+        confidence=round(max(0.0, min(1.0, confidence)), 3),
+        page=label.value_seg.page,
+        bbox=[round(float(v), 1) for v in label.value_seg.bbox],
+    )
+
+
+def _amounts(layout: PageLayout) -> dict[str, ExtractedField]:
+    labels = collect_labels(layout)
+    by_cls: dict[str, list[AmountLabel]] = {c: [] for c in AMOUNT_CLASSES}
+    for label in labels:
+        by_cls[label.cls].append(label)
+    strong = set(phrases("total_strong"))
+    page_money = [a.value for s in layout.segs for a in money_in(s.text)]
+
+    subtotals = by_cls["subtotal"]
+    taxes = by_cls["tax"]
+    paid = [l.amount for l in by_cls["paid"]]
+    change = [l.amount for l in by_cls["change"]]
+    rounding = [l.amount for l in by_cls["rounding"]]
+    discounts = [abs(l.amount) for l in by_cls["discount"]]
+
+    def total_score(label: AmountLabel) -> float:
+        score = 1.0
+        if label.keyword in strong or any(label.keyword.startswith(s) for s in strong):
+            score += 0.6
+        score -= 0.15 * label.distance
+        if label.amount <= 0:
+            score -= 2
+        score += 0.1 * min(page_money.count(label.amount), 4)
+        if any(abs(s.amount + t.amount - label.amount) <= Decimal("0.02") for s in subtotals for t in taxes):
+            score += 0.6
+        if any(abs(p - c - label.amount) <= Decimal("0.001") for p in paid for c in change if c > 0):
+            score += 0.6
+        if any(p == label.amount for p in paid):
+            score += 0.2
+        if subtotals and all(label.amount < s.amount for s in subtotals):
+            score -= 0.5
+        others = [l.amount for l in by_cls["total"]]
+        if label.amount == max(others):
+            score += 0.3
+        # later totals on a receipt are usually the final (rounded) ones
+        score += 0.2 * (label.seg.index / max(len(layout.segs), 1))
+        return score
+
+    result: dict[str, ExtractedField] = {}
+    total_label: Optional[AmountLabel] = None
+    if by_cls["total"]:
+        ranked = sorted(by_cls["total"], key=total_score, reverse=True)
+        total_label = ranked[0]
+        conf = 0.55 + 0.12 * min(total_score(total_label), 3.0)
+        result["total"] = _amount_field(total_label, min(conf, 0.97))
+    else:
+        fallback = _fallback_total(layout, by_cls)
+        if fallback is not None:
+            result["total"] = fallback
+    total_value = Decimal(result["total"].value) if "total" in result else None
+
+    if subtotals:
+        def sub_score(label: AmountLabel) -> float:
+            score = 1.0 - 0.15 * label.distance
+            if total_value is not None:
+                if label.amount > total_value:
+                    score -= 1.0
+                if any(abs(label.amount + t.amount - total_value) <= Decimal("0.05") for t in taxes):
+                    score += 0.8
+                if label.amount == total_value and not taxes:
+                    score += 0.2
+            return score
+
+        best = max(subtotals, key=sub_score)
+        if total_value is None or best.amount <= total_value:
+            result["subtotal"] = _amount_field(best, 0.55 + 0.15 * sub_score(best))
+    subtotal_value = Decimal(result["subtotal"].value) if "subtotal" in result else None
+
+    if taxes:
+        def tax_score(label: AmountLabel) -> float:
+            score = 1.0 - 0.15 * label.distance
+            if total_value is not None and label.amount >= total_value:
+                score -= 1.0
+            if subtotal_value is not None and total_value is not None:
+                rest = total_value - subtotal_value
+                if abs(rest - label.amount) <= Decimal("0.05"):
+                    score += 0.8
+            return score
+
+        best = max(taxes, key=tax_score)
+        if best.amount >= 0 and (total_value is None or best.amount < total_value):
+            result["tax"] = _amount_field(best, 0.5 + 0.15 * tax_score(best))
+    for cls in ("tip", "discount"):
+        if by_cls[cls]:
+            best = by_cls[cls][0]
+            result[cls] = _amount_field(best, 0.6 - 0.1 * best.distance)
+    _ = rounding, discounts
+    return result
+
+
+def _fallback_total(layout: PageLayout, by_cls: dict[str, list[AmountLabel]]) -> Optional[ExtractedField]:
+    """No total label: the largest money amount that is not cash tendered or change."""
+    excluded = {id(l.value_seg) for c in ("paid", "change") for l in by_cls[c]}
+    best: tuple[Decimal, Seg, AmountMatch] | None = None
+    for seg in layout.segs:
+        if id(seg) in excluded or classify(seg)[0] in ("paid", "change", "not_amount", "vendor_tax_id"):
+            continue
+        for a in money_in(seg.text):
+            if a.value > 0 and (best is None or a.value > best[0]):
+                best = (a.value, seg, a)
+    if best is None:
+        return None
+    return ExtractedField(
+        value=format_amount(best[0]), text=best[2].text.strip(), confidence=0.3, page=best[1].page,
+        bbox=[round(float(v), 1) for v in best[1].bbox],
+    )
+
+
+# --------------------------------------------------------------------------- dates, time, currency
+
+
+def _currency(layout: PageLayout) -> Optional[ExtractedField]:
+    mentions: dict[str, list[Seg]] = {}
+    for seg in layout.segs:
+        for code, _, _ in currency_mentions(seg.text):
+            mentions.setdefault(code, []).append(seg)
+    if not mentions:
+        return None
+    code = detect_currency("\n".join(s.text for s in layout.segs))
+    if code is None or code not in mentions:
+        return None
+    seg = mentions[code][0]
+    count = len(mentions[code])
+    return Candidate(code, seg.text.strip(), seg, 0).as_field(0.6 + 0.1 * min(count, 3) - (0.15 if code == "USD" else 0))
+
+
+def _dates(layout: PageLayout, date_order: str, currency: Optional[str], warnings: list[str]) -> dict[str, ExtractedField]:
+    texts = [s.text for s in layout.segs]
+    order = date_order if date_order in ("DMY", "MDY") else None
+    reason = "requested"
+    if order is None:
+        order, reason = infer_date_order(texts, currency)
+    found: list[tuple[ParsedDate, Seg, Optional[str]]] = []
+    for seg in layout.segs:
+        for parsed in find_dates(seg.text, order or "auto"):
+            found.append((parsed, seg, _date_label(layout, seg, parsed)))
+    if not found:
+        return {}
+    result: dict[str, ExtractedField] = {}
+
+    def score(item: tuple[ParsedDate, Seg, Optional[str]], want: str) -> float:
+        parsed, seg, label = item
+        s = 1.0 if label == want else (0.0 if label is None else -1.0)
+        s -= 0.02 * seg.index / max(len(layout.segs), 1) * 10
+        return s
+
+    issued = max(found, key=lambda item: score(item, "date"))
+    if issued[2] != "due_date":
+        result["date"] = _date_field(issued, 0.9 if issued[2] == "date" else 0.7, order, reason, warnings)
+    dues = [item for item in found if item[2] == "due_date"]
+    if dues:
+        due = dues[0]
+        result["due_date"] = _date_field(due, 0.85, order, reason, warnings)
+    return result
+
+
+def _date_label(layout: PageLayout, seg: Seg, parsed: ParsedDate) -> Optional[str]:
+    """'date' / 'due_date' when a keyword sits before the date on its line, to its left, or just above."""
+    before = fold(seg.text[: parsed.start])
+    places = [before]
+    row = layout.row_of(seg)
+    places += [s.folded for s in row.segs if s.bbox[2] <= seg.bbox[0] + 2]
+    if seg.row > 0:
+        above = layout.rows[seg.row - 1]
+        places += [s.folded for s in above.segs if min(s.bbox[2], seg.bbox[2]) - max(s.bbox[0], seg.bbox[0]) > 0]
+    for text in places:
+        due = find_keyword(text, "due_date")
+        issued = find_keyword(text, "date")
+        if due and (not issued or len(due.group(0)) >= len(issued.group(0))):
+            return "due_date"
+        if issued:
+            return "date"
+    return None
+
+
+def _date_field(item: tuple[ParsedDate, Seg, Optional[str]], confidence: float, order: Optional[str], reason: str, warnings: list[str]) -> ExtractedField:
+    parsed, seg, _ = item
+    if parsed.ambiguous:
+        confidence -= 0.25
+        warnings.append(
+            f"date '{parsed.text.strip()}' could be day-first or month-first and nothing on the page decides;"
+            f" read as {parsed.value.isoformat()} (day-first). Set options.date_order to be sure."
+        )
+    return Candidate(parsed.value.isoformat(), parsed.text.strip(), seg, 0).as_field(confidence)
+
+
+def _time(layout: PageLayout, date_field: Optional[ExtractedField]) -> Optional[ExtractedField]:
+    best: tuple[float, Seg, Any] | None = None
+    for seg in layout.segs:
+        for t in find_times(seg.text):
+            s = 1.0
+            if has_keyword(seg.folded, "time"):
+                s += 0.5
+            if date_field is not None and date_field.page == seg.page and date_field.bbox and abs(date_field.bbox[1] - seg.bbox[1]) < 2 * seg.height:
+                s += 0.5
+            if best is None or s > best[0]:
+                best = (s, seg, t)
+    if best is None:
+        return None
+    return Candidate(best[2].value, best[2].text.strip(), best[1], 0).as_field(0.5 + 0.2 * best[0])
+
+
+# --------------------------------------------------------------------------- identifiers
+
+_ID_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*|\d[A-Za-z0-9/_.\-]*")
+
+
+def _id_after(text: str, start: int) -> Optional[re.Match[str]]:
+    rest = text[start:]
+    m = re.match(r"\s*(?:n[o°º]\.?|nr\.?|number|num[eé]ro|#|:|\.|-)*\s*", rest, re.IGNORECASE)
+    offset = start + (m.end() if m else 0)
+    token = _ID_TOKEN.match(text, offset)
+    if token is None:
+        return None
+    value = token.group(0).rstrip(".-/")
+    if len(value) < 3 and not value.isdigit():
+        return None
+    if find_dates(value) or not any(ch.isdigit() for ch in value):
+        return None
+    return token
+
+
+def _find_identifier(layout: PageLayout, group: str, exclude: tuple[str, ...] = ()) -> Optional[ExtractedField]:
+    best: tuple[float, Candidate] | None = None
+    for seg in layout.segs:
+        m = find_keyword(seg.folded, group)
+        if m is None:
+            continue
+        if any(find_keyword(seg.folded, other) and len(find_keyword(seg.folded, other).group(0)) > len(m.group(0)) for other in exclude):
+            continue
+        strength = min(len(m.group(0)), 14) / 14
+        places: list[tuple[str, int, Seg, int]] = [(seg.text, m.end(), seg, 0)]
+        places += [(s.text, 0, s, 1) for s in layout.right_of(seg)[:1]]
+        places += [(s.text, 0, s, 2) for s in list(layout.below(seg))[:1]]
+        for text, start, where, distance in places:
+            token = _id_after(text, start)
+            if token is None:
+                continue
+            value = token.group(0).rstrip(".-/")
+            score = 1.0 + strength - 0.2 * distance
+            cand = Candidate(value, value, where, score)
+            if best is None or score > best[0]:
+                best = (score, cand)
+            break
+    if best is None:
+        return None
+    return best[1].as_field(0.35 + 0.3 * best[0])
+
+
+def _header_texts(layout: PageLayout) -> dict[str, ExtractedField]:
+    result: dict[str, ExtractedField] = {}
+    number = _find_identifier(layout, "invoice_number", exclude=("po_number", "vendor_tax_id", "date"))
+    if number:
+        result["invoice_number"] = number
+    po = _find_identifier(layout, "po_number", exclude=("invoice_number",))
+    if po and (number is None or po.value != number.value):
+        result["po_number"] = po
+    tax_id = _find_identifier(layout, "vendor_tax_id")
+    if tax_id:
+        result["vendor_tax_id"] = tax_id
+    return result
+
+
+# --------------------------------------------------------------------------- vendor and address
+
+_POSTCODE = re.compile(r"(?<![\d.,])(?:\d{5}|\d{4}\s?[A-Z]{2}|[A-Z]\d[A-Z]\s?\d[A-Z]\d|\d{3}\s?\d{3}|\d{2}-\d{3})(?![\d.,])")
+_PHONE = re.compile(r"(?:\+?\d[\d\s\-()]{7,}\d)")
+_REG_NO = re.compile(r"^\(?\s*(?:co\.?\s*(?:reg\.?)?\s*no\.?\s*:?)?\s*[\dA-Z]{4,}-[A-Z0-9]\s*\)?$", re.IGNORECASE)
+
+
+def _is_stop_line(seg: Seg) -> bool:
+    """A line that ends the header block: contact, tax id, dates, amounts, document titles."""
+    text = seg.folded
+    if has_keyword(text, "contact") or has_keyword(text, "vendor_tax_id"):
+        return True
+    if find_dates(seg.text) or find_times(seg.text):
+        return True
+    if classify(seg)[0] in ("total", "subtotal", "tax", "paid", "change"):
+        return True
+    if _is_title(seg):
+        return True
+    return False
+
+
+def _is_title(seg: Seg) -> bool:
+    text = seg.folded.strip(" :.-*")
+    return text in set(phrases("doc_title")) or bool(re.fullmatch(r"(tax )?invoice|receipt|facture|rechnung|factura", text))
+
+
+def _address_score(seg: Seg) -> float:
+    text = seg.text
+    score = 0.0
+    if _POSTCODE.search(text):
+        score += 1.0
+    if has_keyword(seg.folded, "address"):
+        score += 1.0
+    if re.search(r"\d", text) and "," in text:
+        score += 0.5
+    if re.search(r"\b(no|lot|unit|blk|block)\.?\s*\d", seg.folded):
+        score += 0.7
+    if text.rstrip().endswith(","):
+        score += 0.4
+    return score
+
+
+def _vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Seg]]]:
+    first_page = layout.segs[0].page
+    header: list[Seg] = []
+    for seg in layout.segs:
+        if seg.page != first_page:
+            break
+        if layout.rel_y(seg) > 0.45 and header:
+            break
+        header.append(seg)
+        if len(header) >= 14:
+            break
+    if not header:
+        return None
+    heights = sorted(s.height for s in header)
+    median_h = heights[len(heights) // 2]
+    suffixes = phrases("company_suffix")
+    best: tuple[float, int] | None = None
+    for i, seg in enumerate(header):
+        text = seg.text.strip()
+        letters = sum(ch.isalpha() for ch in text)
+        if letters < 3 or letters < 0.5 * len(text.replace(" ", "")):
+            continue
+        if _is_stop_line(seg) or _REG_NO.match(text):
+            continue
+        score = 1.0
+        addr = _address_score(seg)
+        score -= 0.8 * addr
+        if find_keyword(seg.folded, "company_suffix") is not None:
+            score += 1.0
+        score += 0.8 * min(seg.height / max(median_h, 1.0) - 1.0, 1.0)
+        score -= 0.12 * i
+        upper = sum(ch.isupper() for ch in text) / max(letters, 1)
+        score += 0.3 * upper
+        if best is None or score > best[0]:
+            best = (score, i)
+    if best is None:
+        return None
+    index = best[1]
+    chosen = [header[index]]
+    # multi-line names: "HOME MASTER HARDWARE &" + "ELECTRICAL", "ACME" + "(TAMAN DAYA) SDN BHD"
+    while index + 1 < len(header):
+        nxt = header[index + 1]
+        cur = chosen[-1]
+        gap = nxt.bbox[1] - cur.bbox[3]
+        if gap > 0.8 * cur.height or _is_stop_line(nxt) or _address_score(nxt) >= 1.0 or _REG_NO.match(nxt.text.strip()):
+            break
+        cur_suffix = find_keyword(cur.folded, "company_suffix")
+        joins = cur.text.rstrip().endswith(("&", "-", "AND", "and")) or (
+            cur_suffix is None and find_keyword(nxt.folded, "company_suffix") is not None
+        )
+        if not joins:
+            break
+        chosen.append(nxt)
+        index += 1
+    text = clean_text(" ".join(s.text for s in chosen))
+    bbox = _union([s.bbox for s in chosen])
+    conf = 0.4 + 0.15 * max(min(best[0], 3.0), 0.0)
+    field = Candidate(text, " ".join(s.text for s in chosen), chosen[0], best[0], bbox=bbox).as_field(conf)
+    return field, chosen
+
+
+def _address(layout: PageLayout, vendor_segs: list[Seg]) -> Optional[ExtractedField]:
+    start = vendor_segs[-1].index + 1
+    picked: list[Seg] = []
+    skipped = 0
+    for seg in layout.segs[start : start + 8]:
+        if seg.page != vendor_segs[0].page:
+            break
+        if _is_stop_line(seg):
+            break
+        if _REG_NO.match(seg.text.strip()) or (not picked and _address_score(seg) == 0 and skipped < 2):
+            skipped += 1
+            continue
+        picked.append(seg)
+        if _POSTCODE.search(seg.text) and re.search(r"[A-Za-z]{3,}\.?\s*$", seg.text) is None:
+            pass
+    while picked and _address_score(picked[-1]) == 0 and not re.fullmatch(r"[A-Z][A-Za-z .]+\.?", picked[-1].text.strip()):
+        picked.pop()
+    if not picked or sum(_address_score(s) for s in picked) < 1.0:
+        return None
+    text = clean_text(" ".join(s.text.strip() for s in picked))
+    if picked[-1].text.strip().endswith("."):
+        text += "."
+    conf = 0.4 + 0.1 * min(sum(_address_score(s) for s in picked), 4)
+    return Candidate(text, "\n".join(s.text for s in picked), picked[0], 0, bbox=_union([s.bbox for s in picked])).as_field(conf)
+
+
+def _union(boxes: list[BBox]) -> BBox:
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+# --------------------------------------------------------------------------- payment and type
+
+
+def _payment(layout: PageLayout) -> Optional[ExtractedField]:
+    for seg in reversed(layout.segs):
+        method = normalize_payment_method(seg.text)
+        if method:
+            return Candidate(method, seg.text.strip(), seg, 0).as_field(0.6)
+    return None
+
+
+def _document_type(layout: PageLayout, found: dict[str, ExtractedField]) -> ExtractedField:
+    invoice_score, receipt_score = 0.0, 0.0
+    first_invoice: Optional[Seg] = None
+    for seg in layout.segs:
+        kind = normalize_document_type(seg.text)
+        if kind == "invoice":
+            invoice_score += 1.0 if _is_title(seg) else 0.4
+            first_invoice = first_invoice or seg
+        elif kind == "receipt":
+            receipt_score += 1.0 if _is_title(seg) else 0.3
+    if "due_date" in found:
+        invoice_score += 1.0
+    if "payment_method" in found or any(classify(s)[0] in ("paid", "change") for s in layout.segs):
+        receipt_score += 0.8
+    page = layout.segs[0].page
+    width = layout.page_width.get(page, 1.0)
+    height = layout.page_height.get(page, 1.0)
+    if height / max(width, 1.0) > 1.6:  # a long narrow strip: a till receipt
+        receipt_score += 0.8
+    value = "invoice" if invoice_score > receipt_score else "receipt"
+    margin = abs(invoice_score - receipt_score)
+    seg = first_invoice if value == "invoice" and first_invoice else layout.segs[0]
+    return Candidate(value, seg.text.strip(), seg, 0).as_field(0.5 + 0.15 * min(margin, 3.0))

@@ -1,0 +1,212 @@
+"""The rule-based CPU extractor on synthetic layouts, the repo's samples and (slow) the shared sets."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from extraction.extractors.base import Extraction, ExtractionRequest
+from extraction.extractors.rules import RulesExtractor, is_available
+from extraction.fields import STANDARD_FIELDS
+from extraction.layout import DocumentText, Line, PageText, sort_reading_order
+
+from tests.conftest import SAMPLES, dataset_dir
+
+
+def page(rows: list[tuple[float, float, str]], width: float = 600, height: float = 1200) -> DocumentText:
+    """Lines from (x, y, text): 10 px per character, 20 px high."""
+    lines = [Line.from_text(text, (x, y, x + 10 * len(text), y + 20)) for x, y, text in rows]
+    return DocumentText([PageText(1, width, height, sort_reading_order(lines), "ocr")])
+
+
+RECEIPT = page(
+    [
+        (150, 40, "KEDAI MAJU JAYA SDN BHD"),
+        (200, 70, "(123456-X)"),
+        (120, 100, "NO. 12, JALAN BESAR 3,"),
+        (140, 130, "43000 KAJANG, SELANGOR."),
+        (160, 160, "TEL: 03-8736 1234"),
+        (200, 190, "TAX INVOICE"),
+        (20, 230, "Invoice No: CS100234"),
+        (20, 260, "Date: 25/12/2018 8:13:39 PM"),
+        (20, 320, "MILO 1KG"),
+        (420, 320, "15.90"),
+        (20, 350, "BREAD"),
+        (420, 350, "3.20"),
+        (100, 400, "Subtotal"),
+        (420, 400, "19.10"),
+        (100, 430, "GST 6%"),
+        (420, 430, "1.15"),
+        (100, 460, "TOTAL"),
+        (420, 460, "20.25"),
+        (100, 490, "CASH"),
+        (420, 490, "50.00"),
+        (100, 520, "CHANGE"),
+        (420, 520, "29.75"),
+    ],
+    height=700,
+)
+
+INVOICE_FR = page(
+    [
+        (60, 40, "Facture FA04/2015/027622"),
+        (60, 100, "Date de facturation:"),
+        (60, 125, "04/04/2015"),
+        (300, 100, "Date d'échéance:"),
+        (300, 125, "03/06/2015"),
+        (520, 100, "Source:"),
+        (520, 125, "BC03277"),
+        (60, 200, "Description"),
+        (560, 200, "Quantité"),
+        (760, 200, "Prix unitaire"),
+        (960, 200, "Montant"),
+        (60, 240, "Bureau personnalisable"),
+        (560, 240, "27,00"),
+        (760, 240, "500,00"),
+        (960, 240, "13 500,00 €"),
+        (60, 270, "Restaurant"),
+        (560, 270, "23,00"),
+        (760, 270, "8,00"),
+        (960, 270, "184,00 €"),
+        (700, 330, "Montant HT"),
+        (960, 330, "13 684,00 €"),
+        (700, 360, "TVA 20%"),
+        (960, 360, "2 736,80 €"),
+        (700, 390, "Total"),
+        (960, 390, "16 420,80 €"),
+    ],
+    width=1200,
+    height=1700,
+)
+
+
+def run(text: DocumentText, fields=STANDARD_FIELDS, **kwargs) -> Extraction:
+    result = RulesExtractor().extract([ExtractionRequest("doc", text, frozenset(fields), **kwargs)])[0]
+    assert isinstance(result, Extraction)
+    return result
+
+
+def values(result: Extraction) -> dict[str, object]:
+    return {name: f.value for name, f in result.fields.items()}
+
+
+def test_is_available_and_describes_itself() -> None:
+    assert is_available() is True
+    assert RulesExtractor().describe()["name"] == "rules"
+
+
+def test_receipt_fields() -> None:
+    got = values(run(RECEIPT))
+    assert got["vendor_name"] == "KEDAI MAJU JAYA SDN BHD"
+    assert got["vendor_address"] == "NO. 12, JALAN BESAR 3, 43000 KAJANG, SELANGOR."
+    assert got["date"] == "2018-12-25"
+    assert got["time"] == "20:13"
+    assert got["invoice_number"] == "CS100234"
+    assert (got["subtotal"], got["tax"], got["total"]) == ("19.10", "1.15", "20.25")
+    assert got["payment_method"] == "cash"
+    assert got["currency"] if "currency" in got else True
+
+
+def test_french_invoice_fields_and_line_items() -> None:
+    result = run(INVOICE_FR)
+    got = values(result)
+    assert got["invoice_number"] == "FA04/2015/027622"
+    assert got["po_number"] == "BC03277"
+    assert (got["date"], got["due_date"]) == ("2015-04-04", "2015-06-03")
+    assert (got["subtotal"], got["tax"], got["total"]) == ("13684.00", "2736.80", "16420.80")
+    assert got["currency"] == "EUR"
+    assert result.document_type == "invoice"
+    items = [(i.description, Decimal(i.quantity), i.unit_price, i.amount) for i in result.line_items]
+    assert items == [
+        ("Bureau personnalisable", Decimal(27), "500.00", "13500.00"),
+        ("Restaurant", Decimal(23), "8.00", "184.00"),
+    ]
+
+
+def test_only_requested_fields_are_returned() -> None:
+    result = run(RECEIPT, fields={"total", "date"})
+    assert set(result.fields) == {"total", "date"}
+    assert result.line_items == [] and result.document_type is None
+
+
+def test_custom_queries_are_null_with_a_warning() -> None:
+    result = run(RECEIPT, fields={"total"}, queries={"table": "Which table number?"})
+    assert result.custom == {"table": None}
+    assert any("queries" in w for w in result.warnings)
+
+
+def test_ambiguous_date_warns_and_date_order_decides() -> None:
+    text = page([(10, 10, "ACME STORE"), (10, 40, "Date: 03/04/2018"), (10, 70, "TOTAL 5.00")])
+    auto = run(text, fields={"date"})
+    assert auto.fields["date"].value == "2018-04-03" and any("date_order" in w for w in auto.warnings)
+    mdy = run(text, fields={"date"}, date_order="MDY")
+    assert mdy.fields["date"].value == "2018-03-04" and not mdy.warnings
+
+
+def test_unambiguous_date_elsewhere_decides_the_order() -> None:
+    text = page([(10, 10, "ACME STORE"), (10, 40, "Date: 03/04/2018"), (10, 70, "TOTAL 5.00"), (10, 100, "Printed 12/25/2018")])
+    result = run(text, fields={"date"})
+    assert result.fields["date"].value == "2018-03-04" and not result.warnings
+
+
+def test_arithmetic_picks_the_total_and_raises_confidence() -> None:
+    consistent = run(RECEIPT, fields={"total"}).fields["total"]
+    lone = run(page([(10, 10, "SHOP"), (10, 40, "TOTAL"), (300, 40, "20.25")]), fields={"total"}).fields["total"]
+    assert consistent.value == lone.value == "20.25"
+    assert consistent.confidence > lone.confidence
+
+
+def test_empty_document_gives_no_fields() -> None:
+    result = run(DocumentText([PageText(1, 100, 100, [], "ocr")]))
+    assert result.fields == {} and result.warnings
+
+
+def _sample(name: str) -> dict:
+    for line in (SAMPLES / "manifest.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        if record["id"] == name:
+            return record
+    pytest.skip(f"sample {name} missing")
+
+
+def test_sample_invoice_pdf_end_to_end() -> None:
+    from extraction.config import Limits
+    from extraction.documents import load_document
+
+    record = _sample("invoice")
+    loaded = load_document((SAMPLES / record["file"]).read_bytes(), limits=Limits())
+    text = DocumentText([p for p in loaded.pages if isinstance(p, PageText)])
+    result = run(text)
+    got = values(result)
+    for name in ("vendor_name", "vendor_tax_id", "invoice_number", "po_number", "date", "due_date", "subtotal", "tax", "total", "currency"):
+        assert got.get(name) == record["fields"][name], name
+    expected_amounts = [i["amount"] for i in record["fields"]["line_items"]]
+    assert [i.amount for i in result.line_items] == expected_amounts
+
+
+@pytest.mark.slow
+def test_sroie_train_dataset_boxes_accuracy() -> None:
+    """Total and date on the SROIE training receipts from their own OCR boxes (no images needed)."""
+    root = dataset_dir("sroie-train-ocr")
+    extractor = RulesExtractor()
+    hits = {"date": 0, "total": 0}
+    count = 0
+    for line in (root / "manifest.jsonl").read_text().splitlines()[:150]:
+        record = json.loads(line)
+        rows = []
+        for raw in (root / record["ocr_boxes"]).read_text(encoding="utf-8", errors="replace").splitlines():
+            parts = raw.split(",", 8)
+            if len(parts) == 9 and parts[8].strip():
+                xs, ys = [float(v) for v in parts[0:8:2]], [float(v) for v in parts[1:8:2]]
+                rows.append(Line.from_text(parts[8], (min(xs), min(ys), max(xs), max(ys))))
+        text = DocumentText([PageText(1, 1000, 2000, sort_reading_order(rows), "dataset")])
+        result = extractor.extract([ExtractionRequest(record["id"], text, frozenset({"date", "total"}))])[0]
+        count += 1
+        for name in hits:
+            got = result.fields.get(name)
+            hits[name] += bool(got and record["fields"].get(name) and got.value == record["fields"][name])
+    assert hits["date"] / count > 0.9
+    assert hits["total"] / count > 0.8
