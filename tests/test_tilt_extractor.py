@@ -29,6 +29,7 @@ class StubCpu:
 
     def extract(self, requests):
         self.calls += 1
+        self.requests = list(requests)
         return [self.results.get(r.document_id, Extraction()) for r in requests]
 
 
@@ -131,6 +132,10 @@ def test_cpu_pass_gives_type_questions_document_type_and_line_items(fake_vllm):
     assert asked["vendor_name"] != extractor.questions.for_document(None)["vendor_name"]
     assert out.document_type == "receipt" and out.fields["document_type"] == dtype
     assert out.line_items == items
+    # the CPU pass always determines the type (it picks the questions) but gets no custom queries
+    other = extractor.extract([req("a", fields=("vendor_name",), queries={"q": "Q?"})])[0]
+    assert other.document_type is None and other.line_items == []
+    assert "document_type" in cpu.requests[0].fields and cpu.requests[0].queries == {}
 
 
 def test_key_style_sends_key_names(fake_vllm, monkeypatch):

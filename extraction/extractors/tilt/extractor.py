@@ -14,6 +14,7 @@ The parser keeps the row geometry and costs nothing on the GPU.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
@@ -141,8 +142,13 @@ class TiltExtractor:
     def _run_cpu(self, docs: list[_Doc]) -> None:
         if self.fallback is None or not docs:
             return
+        # The document type picks the question set, so the CPU pass always determines it;
+        # custom queries are TILT's alone.
+        cpu_requests = [
+            dataclasses.replace(d.request, fields=d.request.fields | {"document_type"}, queries={}) for d in docs
+        ]
         try:
-            results = self.fallback.extract([d.request for d in docs])
+            results = self.fallback.extract(cpu_requests)
         except Exception:  # noqa: BLE001 - the CPU pass only helps; TILT answers stand without it
             log.exception("CPU extractor failed; continuing with TILT answers only")
             return
@@ -261,8 +267,9 @@ class TiltExtractor:
         if doc.error is not None:
             return doc.error
         cpu = doc.cpu
-        result = Extraction(document_type=cpu.document_type if cpu else None, warnings=list(doc.warnings))
         wanted = doc.request.fields
+        document_type = cpu.document_type if cpu is not None and "document_type" in wanted else None
+        result = Extraction(document_type=document_type, warnings=list(doc.warnings))
         if doc.skipped:
             result.warnings.append("no words were found on the document; TILT was not run")
             result.custom = {name: None for name in doc.request.queries}
