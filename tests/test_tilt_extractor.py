@@ -185,15 +185,25 @@ def test_long_document_first_step_bug_is_reported_and_engine_recovers(fake_vllm)
     assert extractor.extract([req("next", fields=("total",))])[0].fields["total"].value == "1.00"
 
 
-def test_document_over_max_model_len_is_refused_alone(fake_vllm, monkeypatch):
+def test_document_cap_follows_max_model_len(fake_vllm, monkeypatch):
     monkeypatch.setenv("TILT_MAX_MODEL_LEN", "600")
     monkeypatch.setenv("TILT_MAX_DOC_TOKENS", "100000")
     fake_vllm.answers[("a", "total")] = "12.50"
     long_text = DocumentText(pages=[page([("word " * 500, (10, 10, 590, 30))])])
     a, long_ = TiltExtractor(fallback=None).extract([req("a", fields=("total",)), req("long", long_text)])
     assert a.fields["total"].value == "12.50"
-    # the cap keeps the document under max_model_len, so it is truncated, not refused
+    # the cap keeps each request within the KV the engine guarantees (max_model_len): truncated, not ignored
     assert isinstance(long_, Extraction) and any("TILT_MAX_DOC_TOKENS" in w for w in long_.warnings)
+    long_prompt = next(p for _, p in fake_vllm.added if p.document_ident == "long")
+    assert long_prompt.encoder_tokens + long_prompt.question_tokens <= 600
+
+
+def test_request_refused_by_add_request_fails_only_its_document(fake_vllm):
+    fake_vllm.add_error_docs.add("bad")
+    fake_vllm.answers[("ok", "total")] = "12.50"
+    ok, bad = TiltExtractor(fallback=None).extract([req("ok", fields=("total",)), req("bad", fields=("total",))])
+    assert ok.fields["total"].value == "12.50"
+    assert isinstance(bad, DocumentError) and bad.code is ErrorCode.EXTRACTION_FAILED and "ValueError" in bad.message
 
 
 def test_no_words_skips_the_model(fake_vllm):

@@ -247,8 +247,7 @@ class TiltExtractor:
                 exc = add_errors[failed[0].request_id]
                 doc.error = DocumentError(
                     ErrorCode.EXTRACTION_FAILED,
-                    f"TILT refused this document ({type(exc).__name__}: {str(exc)[:200]}); "
-                    "lower TILT_MAX_DOC_TOKENS or raise TILT_MAX_MODEL_LEN",
+                    f"the TILT engine refused this document ({type(exc).__name__}: {str(exc)[:200]})",
                 )
         return outputs
 

@@ -34,6 +34,8 @@ class Behaviour:
     answers: dict = field(default_factory=dict)
     default: Union[str, FakeAnswer] = ""
     kv_capacity_tokens: int = 10**9
+    #: document idents whose requests ``add_request`` rejects with ValueError.
+    add_error_docs: set = field(default_factory=set)
     #: document idents whose requests make ``step()`` raise while they run.
     step_error_docs: set = field(default_factory=set)
     #: the suspected first-step bug: a step that only holds new requests, all over this many
@@ -124,11 +126,10 @@ class LLMEngine:
             raise TypeError("prompt must be a TiltPrompt from TiltPreprocessor.preprocess")
         if not isinstance(params, SamplingParams):
             raise TypeError("params must be SamplingParams")
-        if prompt.encoder_tokens + prompt.question_tokens > self.model_config.max_model_len:
-            raise ValueError(
-                f"The encoder prompt (length {prompt.encoder_tokens + prompt.question_tokens}) is longer than "
-                f"the maximum model length of {self.model_config.max_model_len}."
-            )
+        # Like the real engine, no encoder-length check here: for TILT, add_request only validates
+        # the decoder prompt; a document too big for the KV pool is *ignored* by the scheduler.
+        if prompt.document_ident in self.behaviour.add_error_docs:
+            raise ValueError("Prompt cannot be empty")
         if request_id in self._ids:
             raise ValueError(f"duplicate request id {request_id}")
         b = self.behaviour
