@@ -228,3 +228,11 @@ def test_answer_cut_at_output_limit_is_kept_with_warning(fake_vllm, monkeypatch)
     out = TiltExtractor(fallback=None).extract([req("a", fields=("vendor_name",))])[0]
     assert out.fields["vendor_name"].text and out.fields["vendor_name"].text != "ACME STORE INTERNATIONAL"
     assert any("output length limit" in w for w in out.warnings)
+
+
+def test_page_cap_never_exceeds_the_image_limit(fake_vllm, monkeypatch):
+    monkeypatch.setenv("TILT_MAX_PAGES", "1000")
+    pages = [page([(f"TOTAL {i}.00", (10, 10, 200, 30))], number=i) for i in range(1, 261)]
+    out = TiltExtractor(fallback=None).extract([req("many", DocumentText(pages=pages), fields=("total",))])[0]
+    assert isinstance(out, Extraction)  # the fake raises past image_limit (250) pages
+    assert any("250 of 260 pages" in w for w in out.warnings)

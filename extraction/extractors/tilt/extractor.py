@@ -181,7 +181,7 @@ class TiltExtractor:
                 doc.request.document_id,
                 doc.request.text,
                 engine.processor,
-                max_pages=self.settings.max_pages,
+                max_pages=self._max_pages(),
                 max_tokens=self.settings.doc_token_cap,
                 count_tokens=token_counter(engine.tokenizer),
             )
@@ -211,6 +211,12 @@ class TiltExtractor:
             doc.error = DocumentError(ErrorCode.EXTRACTION_FAILED, "TILT preprocessing returned an unexpected number of prompts")
             return
         self._assign_ids(doc, prefix)
+
+    @staticmethod
+    def _max_pages(self) -> int:
+        """TILT_MAX_PAGES, never past the model's image limit (pages beyond it get no image)."""
+        limit = int(getattr(self.engine.hf_config, "image_limit", 0) or 0)
+        return min(self.settings.max_pages, limit) if limit > 0 else self.settings.max_pages
 
     @staticmethod
     def _assign_ids(doc: _Doc, prefix: str) -> None:
