@@ -212,7 +212,6 @@ class TiltExtractor:
             return
         self._assign_ids(doc, prefix)
 
-    @staticmethod
     def _max_pages(self) -> int:
         """TILT_MAX_PAGES, never past the model's image limit (pages beyond it get no image)."""
         limit = int(getattr(self.engine.hf_config, "image_limit", 0) or 0)
