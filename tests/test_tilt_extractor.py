@@ -236,3 +236,12 @@ def test_page_cap_never_exceeds_the_image_limit(fake_vllm, monkeypatch):
     out = TiltExtractor(fallback=None).extract([req("many", DocumentText(pages=pages), fields=("total",))])[0]
     assert isinstance(out, Extraction)  # the fake raises past image_limit (250) pages
     assert any("250 of 260 pages" in w for w in out.warnings)
+
+
+def test_a_document_that_breaks_conversion_fails_alone(fake_vllm, monkeypatch):
+    fake_vllm.answers[("ok", "total")] = "12.50"
+    broken = receipt()
+    broken.pages[0].image = object()  # not an image
+    ok, bad = TiltExtractor(fallback=None).extract([req("ok", fields=("total",)), req("bad", broken, fields=("total",))])
+    assert ok.fields["total"].value == "12.50"
+    assert isinstance(bad, DocumentError) and bad.code is ErrorCode.EXTRACTION_FAILED

@@ -120,7 +120,7 @@ class TiltExtractor:
             "max_model_len": s.max_model_len,
             "gpu_memory_utilization": s.gpu_memory_utilization,
             "max_num_seqs": s.max_num_seqs,
-            "max_pages": s.max_pages,
+            "max_pages": self._max_pages(),
             "max_doc_tokens": s.doc_token_cap,
             "question_style": s.question_style,
             "line_items": s.line_items,
@@ -132,7 +132,13 @@ class TiltExtractor:
         self._run_cpu(docs)
         prefix = self.engine.new_request_prefix()
         for doc in docs:
-            self._prepare(doc, prefix)
+            try:
+                self._prepare(doc, prefix)
+            except Exception as exc:  # noqa: BLE001 - one malformed document must not fail the job
+                log.exception("preparing document %s for TILT failed", doc.request.document_id)
+                doc.error = DocumentError(
+                    ErrorCode.EXTRACTION_FAILED, f"TILT could not prepare this document ({type(exc).__name__})"
+                )
         live = [d for d in docs if d.prompts and d.error is None]
         outputs = self._generate(live)
         return [self._result(doc, outputs) for doc in docs]
