@@ -67,3 +67,23 @@ def test_job_with_custom_queries(fake_vllm):
     assert doc["custom"]["po_number"]["value"] == "PO-4711"
     sent = [p for _, p in fake_vllm.added]
     assert {p.feature_name for p in sent} == {"total", "custom:po_number"}
+
+
+def test_digital_pdf_reaches_tilt_with_a_rendered_page_image(fake_vllm):
+    """Text-layer pages: boxes and the rendered image must share the page's unit and aspect."""
+    from pathlib import Path
+
+    pdf = Path(__file__).resolve().parents[1] / "samples" / "invoice.pdf"
+    if not pdf.exists():
+        pytest.skip("samples/invoice.pdf not present")
+    extractor = TiltExtractor()
+    pipe = Pipeline(ocr=OneLineOcr(), extractor=extractor)
+    job = {"document": {"base64": base64.b64encode(pdf.read_bytes()).decode(), "id": "pdf"}, "fields": ["total"]}
+    out = pipe.run_job(job)
+    doc = out["documents"][0]
+    assert doc["status"] == "ok", doc
+    document, _ = extractor.engine.preprocessor.calls[-1]
+    assert document.pages[0].image.getextrema()[0] < 128  # the rendered page, not a blank stand-in
+    sent = [p for _, p in fake_vllm.added if p.document_ident == "pdf"]
+    assert sent and sent[0].pages >= 1 and sent[0].encoder_tokens > 20
+    assert doc["engines"]["pages"]["1"] == "text_layer"
