@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Optional, Sequence
@@ -369,7 +370,13 @@ def _dates(layout: PageLayout, date_order: str, currency: Optional[str], warning
     def score(item: tuple[ParsedDate, Seg, Optional[str]], want: str) -> float:
         parsed, seg, label = item
         s = 1.0 if label == want else (0.0 if label is None else -1.0)
-        s -= 0.02 * seg.index / max(len(layout.segs), 1) * 10
+        s -= 0.2 * seg.index / max(len(layout.segs), 1)
+        if find_times(layout.row_of(seg).text):
+            s += 0.3  # printed with a time of day: the transaction date
+        if label is None and (find_keyword(seg.folded, "invoice_number") or find_keyword(seg.folded, "po_number")):
+            s -= 0.6  # a date-like piece of a reference number
+        if parsed.value.year < 2000:
+            s -= 0.5
         return s
 
     issued = max(found, key=lambda item: score(item, "date"))
@@ -496,26 +503,26 @@ _PHONE = re.compile(r"(?:\+?\d[\d\s\-()]{7,}\d)")
 _REG_NO = re.compile(r"^\(?\s*(?:co\.?\s*(?:reg\.?)?\s*no\.?\s*:?)?\s*[\dA-Z]{4,}-[A-Z0-9]\s*\)?$", re.IGNORECASE)
 
 
-def _is_stop_line(seg: Seg) -> bool:
+def _is_stop_line(seg: Any) -> bool:
     """A line that ends the header block: contact, tax id, dates, amounts, document titles."""
     text = seg.folded
     if has_keyword(text, "contact") or has_keyword(text, "vendor_tax_id"):
         return True
     if find_dates(seg.text) or find_times(seg.text):
         return True
-    if classify(seg)[0] in ("total", "subtotal", "tax", "paid", "change"):
+    if classify(seg)[0] in ("total", "subtotal", "tax", "paid", "change") and money_in(seg.text):
         return True
     if _is_title(seg):
         return True
     return False
 
 
-def _is_title(seg: Seg) -> bool:
+def _is_title(seg: Any) -> bool:
     text = seg.folded.strip(" :.-*")
     return text in set(phrases("doc_title")) or bool(re.fullmatch(r"(tax )?invoice|receipt|facture|rechnung|factura", text))
 
 
-def _address_score(seg: Seg) -> float:
+def _address_score(seg: Any) -> float:
     text = seg.text
     score = 0.0
     if _POSTCODE.search(text):
@@ -531,91 +538,167 @@ def _address_score(seg: Seg) -> float:
     return score
 
 
-def _vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Seg]]]:
-    first_page = layout.segs[0].page
-    header: list[Seg] = []
-    for seg in layout.segs:
-        if seg.page != first_page:
+_PAREN = re.compile(r"[(\[（][^)\]）]*[)\]）]?")
+
+
+def _suffix_only(row: Any) -> bool:
+    """A row that only continues a company name: "SDN BHD", "CO. (M) SDN BHD", "ENTERPRISE (SETIA"."""
+    rest = _PAREN.sub(" ", row.folded)
+    for phrase in phrases("company_suffix"):
+        rest = re.sub(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", " ", rest)
+    rest = re.sub(r"[^a-z0-9]+", " ", rest).strip()
+    return not rest
+
+
+_TRAILING_REG = re.compile(
+    r"\s*[(\[（]?\s*(?:co\.?\s*(?:reg\.?\s*)?no\.?\s*:?\s*)?[A-Z0-9]*\d{3,}[A-Z0-9]*(?:\s*-\s*[A-Z0-9]|\s[A-Z])?\s*[)\]）]?(?:\s*[(（][^)）]*[)）]?)?\s*$",
+    re.IGNORECASE,
+)
+_LEADING_NUMBER = re.compile(r"^\d{4,}\s+(?=[A-Za-z])")
+
+
+def clean_vendor(text: str) -> str:
+    """A company name without the registration number printed beside it ("ACME SDN BHD (123456-X)")."""
+    text = unicodedata.normalize("NFKC", text)
+    stripped = _TRAILING_REG.sub("", text)
+    if sum(ch.isalpha() for ch in stripped) >= 3:
+        text = stripped
+    text = _LEADING_NUMBER.sub("", text)
+    return clean_text(_space_parentheses(text.replace("_", " ")))
+
+
+def _space_parentheses(text: str) -> str:
+    """"ENTERPRISE(SETIA ALAM)SDN BHD" -> "ENTERPRISE (SETIA ALAM) SDN BHD" (OCR drops these spaces)."""
+    text = re.sub(r"(?<=[A-Za-z0-9.])\(", " (", text)
+    return re.sub(r"\)(?=[A-Za-z0-9])", ") ", text)
+
+
+def _header_rows(layout: PageLayout) -> list[Any]:
+    first_page = layout.rows[0].page
+    header = []
+    for row in layout.rows:
+        if row.page != first_page or len(header) >= 15:
             break
-        if layout.rel_y(seg) > 0.45 and header:
+        if header and (find_dates(row.text) and len(header) >= 3 or _table_header(row)):
             break
-        header.append(seg)
-        if len(header) >= 14:
-            break
+        header.append(row)
+    return header
+
+
+def _table_header(row: Any) -> bool:
+    from extraction.rules.tables import _header_columns
+
+    return bool(_header_columns(row))
+
+
+def _vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Any]]]:
+    header = _header_rows(layout)
     if not header:
         return None
-    heights = sorted(s.height for s in header)
+    heights = sorted(r.height for r in header)
     median_h = heights[len(heights) // 2]
-    suffixes = phrases("company_suffix")
     best: tuple[float, int] | None = None
-    for i, seg in enumerate(header):
-        text = seg.text.strip()
+    for i, row in enumerate(header):
+        text = row.text.strip()
         letters = sum(ch.isalpha() for ch in text)
         if letters < 3 or letters < 0.5 * len(text.replace(" ", "")):
             continue
-        if _is_stop_line(seg) or _REG_NO.match(text):
+        if _is_stop_line(row) or _REG_NO.match(text):
             continue
         score = 1.0
-        addr = _address_score(seg)
-        score -= 0.8 * addr
-        if find_keyword(seg.folded, "company_suffix") is not None:
+        score -= 0.8 * _address_score(row)
+        if find_keyword(row.folded, "company_suffix") is not None:
             score += 1.0
-        score += 0.8 * min(seg.height / max(median_h, 1.0) - 1.0, 1.0)
+        score += 0.8 * max(min(row.height / max(median_h, 1.0) - 1.0, 1.0), -0.5)
         score -= 0.12 * i
         upper = sum(ch.isupper() for ch in text) / max(letters, 1)
-        score += 0.3 * upper
+        score += 0.6 * upper - 0.4
         if best is None or score > best[0]:
             best = (score, i)
     if best is None:
         return None
-    index = best[1]
-    chosen = [header[index]]
-    # multi-line names: "HOME MASTER HARDWARE &" + "ELECTRICAL", "ACME" + "(TAMAN DAYA) SDN BHD"
-    while index + 1 < len(header):
-        nxt = header[index + 1]
-        cur = chosen[-1]
-        gap = nxt.bbox[1] - cur.bbox[3]
-        if gap > 0.8 * cur.height or _is_stop_line(nxt) or _address_score(nxt) >= 1.0 or _REG_NO.match(nxt.text.strip()):
-            break
-        cur_suffix = find_keyword(cur.folded, "company_suffix")
-        joins = cur.text.rstrip().endswith(("&", "-", "AND", "and")) or (
-            cur_suffix is None and find_keyword(nxt.folded, "company_suffix") is not None
+    first = last = best[1]
+
+    def joinable(row: Any, ref: Any) -> bool:
+        gap = max(row.bbox[1] - ref.bbox[3], ref.bbox[1] - row.bbox[3])
+        return not (
+            gap > 0.9 * max(ref.height, row.height) or _is_stop_line(row) or _address_score(row) >= 1.0
+            or _REG_NO.match(row.text.strip()) or sum(ch.isalpha() for ch in row.text) < 2
         )
-        if not joins:
+
+    # multi-row names: "HOME MASTER HARDWARE &" + "ELECTRICAL", "PASARAYA BORONG PINTAR" + "SDN BHD"
+    while first > 0 and last - first < 2 and joinable(header[first - 1], header[first]) and (
+        _suffix_only(header[first]) or header[first - 1].text.rstrip().endswith(("&", "-"))
+    ):
+        first -= 1
+    while last + 1 < len(header) and last - first < 2 and joinable(header[last + 1], header[last]):
+        cur, nxt = header[last], header[last + 1]
+        has_final_suffix = re.search(r"(sdn\.? ?bhd|bhd|s/b|berhad|ltd|limited|inc|llc|gmbh|b\.?v|sarl|s\.?a)\.?\s*(\(|$)", cur.folded)
+        if cur.text.rstrip().endswith(("&", "-")) or _suffix_only(nxt) or (
+            not has_final_suffix and re.search(r"(sdn\.? ?bhd|bhd|s/b|berhad)\.?", nxt.folded)
+        ):
+            last += 1
+        else:
             break
-        chosen.append(nxt)
-        index += 1
-    text = clean_text(" ".join(s.text for s in chosen))
-    bbox = _union([s.bbox for s in chosen])
+    chosen = header[first : last + 1]
+    raw = " ".join(r.text.strip() for r in chosen)
+    text = clean_vendor(raw)
+    if not text:
+        return None
+    bbox = _union([r.bbox for r in chosen])
     conf = 0.4 + 0.15 * max(min(best[0], 3.0), 0.0)
-    field = Candidate(text, " ".join(s.text for s in chosen), chosen[0], best[0], bbox=bbox).as_field(conf)
+    field = Candidate(text, raw, chosen[0].segs[0], best[0], bbox=bbox).as_field(conf)
     return field, chosen
 
 
-def _address(layout: PageLayout, vendor_segs: list[Seg]) -> Optional[ExtractedField]:
-    start = vendor_segs[-1].index + 1
-    picked: list[Seg] = []
+_SHORT_ID_LINE = re.compile(r"^[\W_]*(?:[a-z.\- ]{0,20}[:#]?\s*)?[a-z0-9\-/ ]*\d{3,}[a-z0-9\-/ ]*[\W_]*$")
+
+
+def _is_id_line(row: Any) -> bool:
+    """Registration / tax-id / branch-code lines printed around the address ("(CO.REG :860671-D)", "Roc: 1026984-X")."""
+    text = row.folded.strip()
+    if _REG_NO.match(row.text.strip()) or has_keyword(text, "vendor_tax_id"):
+        return True
+    return bool(_SHORT_ID_LINE.match(text)) and _address_score(row) < 1.0 and not _POSTCODE.search(row.text)
+
+
+_TRAILING_TAX_ID = re.compile(r"[\s,]*\(?\s*(?:gst|sst|vat|tax)\s*(?:id|reg|no)\b.*$", re.IGNORECASE)
+
+
+def _row_text_without_ids(row: Any) -> str:
+    """A row's text minus pieces that are registration ids ("Co-REG:860671-D" beside the street)."""
+    if len(row.segs) == 1:
+        return row.text.strip()
+    kept = [s.text.strip() for s in row.segs if not _is_id_line(s)]
+    return " ".join(kept) if kept else row.text.strip()
+
+
+def _address(layout: PageLayout, vendor_rows: list[Any]) -> Optional[ExtractedField]:
+    start = vendor_rows[-1].index + 1
+    picked: list[Any] = []
     skipped = 0
-    for seg in layout.segs[start : start + 8]:
-        if seg.page != vendor_segs[0].page:
+    for row in layout.rows[start : start + 12]:
+        if row.page != vendor_rows[0].page:
             break
-        if _is_stop_line(seg):
-            break
-        if _REG_NO.match(seg.text.strip()) or (not picked and _address_score(seg) == 0 and skipped < 2):
+        dated = bool(find_dates(row.text) or find_times(row.text))
+        if _is_id_line(row) or (not picked and (dated or _address_score(row) == 0)):
+            if picked or skipped >= 4 or _is_title(row):
+                break
             skipped += 1
             continue
-        picked.append(seg)
-        if _POSTCODE.search(seg.text) and re.search(r"[A-Za-z]{3,}\.?\s*$", seg.text) is None:
-            pass
+        if _is_stop_line(row) or _PHONE.fullmatch(row.text.strip()):
+            break
+        picked.append(row)
     while picked and _address_score(picked[-1]) == 0 and not re.fullmatch(r"[A-Z][A-Za-z .]+\.?", picked[-1].text.strip()):
         picked.pop()
-    if not picked or sum(_address_score(s) for s in picked) < 1.0:
+    if not picked or sum(_address_score(r) for r in picked) < 1.0:
         return None
-    text = clean_text(" ".join(s.text.strip() for s in picked))
-    if picked[-1].text.strip().endswith("."):
+    text = clean_text(" ".join(_row_text_without_ids(r) for r in picked))
+    text = _TRAILING_TAX_ID.sub("", text).strip()
+    if picked[-1].text.strip().endswith(".") and not text.endswith("."):
         text += "."
-    conf = 0.4 + 0.1 * min(sum(_address_score(s) for s in picked), 4)
-    return Candidate(text, "\n".join(s.text for s in picked), picked[0], 0, bbox=_union([s.bbox for s in picked])).as_field(conf)
+    conf = 0.4 + 0.1 * min(sum(_address_score(r) for r in picked), 4)
+    return Candidate(text, "\n".join(r.text for r in picked), picked[0].segs[0], 0, bbox=_union([r.bbox for r in picked])).as_field(conf)
 
 
 def _union(boxes: list[BBox]) -> BBox:

@@ -45,7 +45,11 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     # 2018-12-25, 2018/12/25, 2018.12.25
     ("YMD", re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s?(?P<s>[-/.])\s?(?P<m>\d{1,2})\s?(?P=s)\s?(?P<d>\d{1,2})(?!\d)")),
     # 25/12/2018, 12-25-2018, 25.12.18, 25 12 2018 (same separator both times)
-    ("NUM", re.compile(r"(?<![\d.,/:])(?P<a>\d{1,2})\s?(?P<s>[-/.])\s?(?P<b>\d{1,2})\s?(?P=s)\s?(?P<y>\d{4}|\d{2})(?![\d]|[.,]\d|:\d)")),
+    # (OCR noise tolerated: a "~" for a dash, a time glued to a 4-digit year: "30-06-201822:16:06")
+    ("NUM", re.compile(
+        r"(?<![\d.,/])(?P<a>\d{1,2})\s?(?P<s>[-/.~])\s?(?P<b>\d{1,2})\s?(?P<s2>[-/.~])\s?"
+        r"(?P<y>(?:19|20)\d{2}(?=\d{1,2}:\d\d)|\d{4}(?!\d|[.,]\d|:\d)|\d{2}(?=\d{1,2}:\d\d)|\d{2}(?!\d|[.,]\d|:\d))"
+    )),
     # 25 Dec 2018, 25-Dec-18, 25th December, 2018, 4 avril 2015, 3. März 2015, 25 de diciembre de 2018, 1er mars
     ("DMONY", re.compile(
         rf"(?<![a-z0-9])(?P<d>\d{{1,2}})(?:st|nd|rd|th|er|e|º|°)?\.?\s*[-/ ]?\s*(?:de\s+)?(?P<mon>{_MON})\.?(?![a-z])\s*[-/,' ]?\s*(?:de\s+)?(?P<y>\d{{4}}|'?\d{{2}})(?![\d])"
@@ -83,10 +87,16 @@ def find_dates(text: str, order: DateOrder = "auto") -> list[ParsedDate]:
     folded = fold(text)
     found: list[ParsedDate] = []
     for kind, pattern in _PATTERNS:
-        for m in pattern.finditer(folded):
+        pos = 0
+        while True:
+            m = pattern.search(folded, pos)
+            if m is None:
+                break
             parsed = _interpret(kind, m, order)
             if parsed is None:
+                pos = m.start() + 1  # "19- 10/03/2018": retry inside a rejected match
                 continue
+            pos = m.end()
             if any(p.start < m.end() and m.start() < p.end for p in found):
                 continue
             found.append(
@@ -107,6 +117,8 @@ def _interpret(kind: str, m: re.Match[str], order: DateOrder) -> Optional[tuple[
         value = year and month and _make(year, month, int(groups["d"]))
         return (value, False, "text") if value else None
     # numeric day/month
+    if groups["s"] != groups["s2"] and "~" not in (groups["s"], groups["s2"]):
+        return None  # "12.5-2018": mixed separators only when one is OCR noise
     if groups["s"] == "." and len(groups["y"]) == 2 and int(groups["a"]) > 31:
         return None
     year = _year(groups["y"])
@@ -148,6 +160,8 @@ def infer_date_order(texts: Iterable[str], currency: Optional[str] = None) -> tu
     votes = {"DMY": 0, "MDY": 0}
     for text in texts:
         for m in _PATTERNS[1][1].finditer(fold(text)):
+            if _interpret("NUM", m, "auto") is None:
+                continue
             a, b = int(m.group("a")), int(m.group("b"))
             if a > 12 >= b >= 1:
                 votes["DMY"] += 1

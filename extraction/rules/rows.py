@@ -52,6 +52,23 @@ class Row:
         return " ".join(s.text for s in self.segs)
 
     @property
+    def folded(self) -> str:
+        return fold(self.text)
+
+    @property
+    def bbox(self) -> BBox:
+        return (
+            min(s.bbox[0] for s in self.segs),
+            min(s.bbox[1] for s in self.segs),
+            max(s.bbox[2] for s in self.segs),
+            max(s.bbox[3] for s in self.segs),
+        )
+
+    @property
+    def height(self) -> float:
+        return max(s.height for s in self.segs)
+
+    @property
     def top(self) -> float:
         return min(s.bbox[1] for s in self.segs)
 
