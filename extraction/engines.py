@@ -25,6 +25,7 @@ class EngineSpec:
 
 #: In ``auto`` order: first available wins.
 OCR_ENGINES: dict[str, EngineSpec] = {
+    "paddle": EngineSpec("extraction.ocr.paddle:PaddleOcrEngine", "extraction.ocr.paddle:is_available", gpu=True),
     "rapidocr": EngineSpec("extraction.ocr.rapid:RapidOcrEngine", "extraction.ocr.rapid:is_available"),
 }
 
