@@ -36,6 +36,8 @@ CASES = [
     (".50", "0.50"),
     ("1 234", "1234"),
     ("9.00 ", "9.00"),
+    ("TOTAL RM 12.50", "12.50"),
+    ("Montant TTC : 75 974,00 €", "75974.00"),
 ]
 
 
@@ -44,7 +46,7 @@ def test_parse_amount(text: str, expected: str) -> None:
     assert parse_amount(text) == Decimal(expected)
 
 
-@pytest.mark.parametrize("text", ["", "abc", "Total 12.50", "2018-12-25", "12.50 10.00", "TEL 03-1234 5678"])
+@pytest.mark.parametrize("text", ["", "abc", "2018-12-25", "12.50 10.00", "TEL 03-1234 5678", "2 x 3.50", "GST 6% 0.90"])
 def test_parse_amount_rejects_non_amounts(text: str) -> None:
     assert parse_amount(text) is None
 

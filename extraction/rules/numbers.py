@@ -96,7 +96,9 @@ def find_amounts(text: str) -> list[AmountMatch]:
 def parse_amount(text: str) -> Optional[Decimal]:
     """Read ``text`` as one amount (currency signs and codes allowed); None if it is not one.
 
-    Strict on purpose: "Total 12.50" is not an amount (use :func:`find_amounts` to search).
+    The whole text is read as a number first; failing that, a text holding exactly one
+    money-looking number ("TOTAL RM 12.50") gives that number. Texts with several numbers
+    are refused rather than guessed (use :func:`find_amounts` to search them).
     """
     if text is None:
         return None
@@ -112,12 +114,12 @@ def parse_amount(text: str) -> Optional[Decimal]:
     if grouped:  # "1 234", "75 974.00": spaces group thousands when the whole text is one number
         cleaned = grouped.group(1) + grouped.group(2).replace(" ", "") + grouped.group(3)
     found = find_amounts(cleaned)
-    if len(found) != 1:
-        return None
-    match = found[0]
-    if match.start != 0 or cleaned[match.end :].strip():
-        return None
-    return match.value
+    if len(found) == 1 and found[0].start == 0 and not cleaned[found[0].end :].strip():
+        return found[0].value
+    money = [a for a in find_amounts(text) if a.has_decimals and not text[a.end : a.end + 2].lstrip().startswith("%")]
+    if len(money) == 1 and len(find_amounts(text)) == 1:
+        return money[0].value
+    return None
 
 
 def format_amount(value: Decimal) -> str:
