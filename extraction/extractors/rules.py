@@ -245,36 +245,76 @@ def _amounts(layout: PageLayout) -> dict[str, ExtractedField]:
     rounding = [l.amount for l in by_cls["rounding"]]
     discounts = [abs(l.amount) for l in by_cls["discount"]]
 
-    def total_score(label: AmountLabel) -> float:
+    weak = {"amount", "payable", "total amount"}
+    # values the arithmetic of the page vouches for: cash - change, subtotal + tax, total + rounding
+    vouched: set[Decimal] = set()
+    for p in paid:
+        for c in change:
+            if p >= c >= 0:
+                vouched.add(p - c)
+    for sub in subtotals:
+        for t in taxes:
+            vouched.add(sub.amount + t.amount)
+    for label in by_cls["total"]:
+        for r in rounding:
+            if r != 0 and abs(r) < 1:
+                vouched.add(label.amount + r)
+    money_segs = {}
+    for seg in layout.segs:
+        if classify(seg)[0] in ("paid", "change", "vendor_tax_id", "not_amount", "tax", "discount", "rounding"):
+            continue
+        for a in money_in(seg.text):
+            money_segs.setdefault(a.value, (seg, a))
+
+    candidates: list[tuple[Decimal, float, Optional[AmountLabel], Optional[tuple[Seg, AmountMatch]]]] = []
+    for label in by_cls["total"]:
         score = 1.0
         if label.keyword in strong or any(label.keyword.startswith(s) for s in strong):
             score += 0.6
+        if label.keyword in weak:
+            score -= 0.4
         score -= 0.15 * label.distance
         if label.amount <= 0:
             score -= 2
-        score += 0.1 * min(page_money.count(label.amount), 4)
-        if any(abs(s.amount + t.amount - label.amount) <= Decimal("0.02") for s in subtotals for t in taxes):
-            score += 0.6
-        if any(abs(p - c - label.amount) <= Decimal("0.001") for p in paid for c in change if c > 0):
-            score += 0.6
-        if any(p == label.amount for p in paid):
+        candidates.append((label.amount, score, label, None))
+    # a vouched value printed on the page without a usable label ("TO : RM 73.00", "RM 60.30")
+    labelled = {c[0] for c in candidates}
+    for value in vouched:
+        if value > 0 and value not in labelled and value in money_segs:
+            candidates.append((value, 0.7, None, money_segs[value]))
+    if not candidates and subtotals:
+        for sub in subtotals:
+            candidates.append((sub.amount, 0.5, sub, None))
+
+    values = [c[0] for c in candidates]
+
+    def total_score(cand: tuple[Decimal, float, Optional[AmountLabel], Optional[tuple[Seg, AmountMatch]]]) -> float:
+        value, score, label, _ = cand
+        score += 0.1 * min(page_money.count(value), 4)
+        if any(abs(v - value) <= Decimal("0.005") for v in vouched):
+            score += 0.7
+        if any(p == value for p in paid):
             score += 0.2
-        if subtotals and all(label.amount < s.amount for s in subtotals):
+        if subtotals and all(value < s.amount for s in subtotals):
             score -= 0.5
-        others = [l.amount for l in by_cls["total"]]
-        if label.amount == max(others):
+        if value == max(values):
             score += 0.3
-        # later totals on a receipt are usually the final (rounded) ones
-        score += 0.2 * (label.seg.index / max(len(layout.segs), 1))
+        if label is not None:  # later totals on a receipt are usually the final (rounded) ones
+            score += 0.2 * (label.seg.index / max(len(layout.segs), 1))
         return score
 
     result: dict[str, ExtractedField] = {}
-    total_label: Optional[AmountLabel] = None
-    if by_cls["total"]:
-        ranked = sorted(by_cls["total"], key=total_score, reverse=True)
-        total_label = ranked[0]
-        conf = 0.55 + 0.12 * min(total_score(total_label), 3.0)
-        result["total"] = _amount_field(total_label, min(conf, 0.97))
+    if candidates:
+        best = max(candidates, key=total_score)
+        conf = min(0.5 + 0.12 * min(total_score(best), 3.5), 0.97)
+        if best[2] is not None:
+            result["total"] = _amount_field(best[2], conf)
+        else:
+            seg, match = best[3]  # type: ignore[misc]
+            result["total"] = ExtractedField(
+                value=format_amount(best[0]), text=match.text.strip(), confidence=round(conf - 0.1, 3),
+                page=seg.page, bbox=[round(float(v), 1) for v in span_bbox(seg, match.start, match.end)],
+            )
     else:
         fallback = _fallback_total(layout, by_cls)
         if fallback is not None:
