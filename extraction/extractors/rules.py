@@ -27,7 +27,7 @@ from extraction.errors import DocumentError, ErrorCode
 from extraction.extractors.base import Extraction, ExtractionRequest
 from extraction.layout import BBox
 from extraction.rules.currency import currency_mentions, detect_currency
-from extraction.rules.dates import ParsedDate, find_dates, infer_date_order
+from extraction.rules.dates import ParsedDate, find_dates, infer_date_order, infer_year_first
 from extraction.rules.lexicon import find_keyword, fold, has_keyword, phrases
 from extraction.rules.normalize import clean_text, normalize_document_type, normalize_payment_method
 from extraction.rules.numbers import AmountMatch, find_amounts, format_amount
@@ -402,9 +402,10 @@ def _dates(layout: PageLayout, date_order: str, currency: Optional[str], warning
     reason = "requested"
     if order is None:
         order, reason = infer_date_order(texts, currency)
+    year_first = infer_year_first(texts)
     found: list[tuple[ParsedDate, Seg, Optional[str]]] = []
     for seg in layout.segs:
-        for parsed in find_dates(seg.text, order or "auto"):
+        for parsed in find_dates(seg.text, order or "auto", year_first=year_first):
             found.append((parsed, seg, _date_label(layout, seg, parsed)))
     if not found:
         return {}
@@ -500,7 +501,7 @@ _ID_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*|\d[A-Za
 
 def _id_after(text: str, start: int) -> Optional[re.Match[str]]:
     rest = text[start:]
-    m = re.match(r"\s*(?:n[o°º]\.?|nr\.?|number|num[eé]ro|#|:|\.|-)*\s*", rest, re.IGNORECASE)
+    m = re.match(r"(?:\s*(?:n[o°º]\.?|nr\.?|number|num[eé]ro|#|:|\.|-|–))*\s*", rest, re.IGNORECASE)
     offset = start + (m.end() if m else 0)
     token = _ID_TOKEN.match(text, offset)
     if token is None:
@@ -516,7 +517,10 @@ def _id_after(text: str, start: int) -> Optional[re.Match[str]]:
 def _find_identifier(layout: PageLayout, group: str, exclude: tuple[str, ...] = ()) -> Optional[ExtractedField]:
     """An id printed after its label, to its right on the row, or under it (column headers)."""
     best: tuple[float, Candidate] | None = None
+    header_rows = {row.index for row in layout.rows if _table_header(row)}
     for seg in layout.segs:
+        if seg.row in header_rows:
+            continue  # a table's column titles ("Référence") name columns, not header fields
         m = find_keyword(seg.folded, group)
         if m is None:
             continue

@@ -78,11 +78,12 @@ def _make(y: int, m: int, d: int) -> Optional[date]:
         return None
 
 
-def find_dates(text: str, order: DateOrder = "auto") -> list[ParsedDate]:
+def find_dates(text: str, order: DateOrder = "auto", *, year_first: str = "YMD") -> list[ParsedDate]:
     """Every date in ``text``, left to right, without overlaps (textual forms win ties).
 
     ``order`` applies to numeric day/month pairs: "DMY" or "MDY" force a reading; "auto"
     reads day-first unless only month-first is valid, and flags the choice as ambiguous.
+    ``year_first`` ("YMD" or "YDM") reads year-first numeric dates; "2018-29-05" is always YDM.
     """
     folded = fold(text)
     found: list[ParsedDate] = []
@@ -92,7 +93,7 @@ def find_dates(text: str, order: DateOrder = "auto") -> list[ParsedDate]:
             m = pattern.search(folded, pos)
             if m is None:
                 break
-            parsed = _interpret(kind, m, order)
+            parsed = _interpret(kind, m, order, year_first)
             if parsed is None:
                 pos = m.start() + 1  # "19- 10/03/2018": retry inside a rejected match
                 continue
@@ -105,11 +106,17 @@ def find_dates(text: str, order: DateOrder = "auto") -> list[ParsedDate]:
     return sorted(found, key=lambda p: p.start)
 
 
-def _interpret(kind: str, m: re.Match[str], order: DateOrder) -> Optional[tuple[date, bool, str]]:
+def _interpret(kind: str, m: re.Match[str], order: DateOrder, year_first: str = "YMD") -> Optional[tuple[date, bool, str]]:
     groups = m.groupdict()
     if kind == "YMD":
         year = _year(groups["y"])
-        value = year and _make(year, int(groups["m"]), int(groups["d"]))
+        if not year:
+            return None
+        month, day = int(groups["m"]), int(groups["d"])
+        if year_first == "YDM" or (month > 12 >= day):  # "2018-29-05": some systems print year-day-month
+            value = _make(year, day, month)
+            return (value, False, "YDM") if value else None
+        value = _make(year, month, day)
         return (value, False, "YMD") if value else None
     if kind in ("DMONY", "MONDY", "YMOND"):
         year = _year(groups["y"])
@@ -138,7 +145,7 @@ def _interpret(kind: str, m: re.Match[str], order: DateOrder) -> Optional[tuple[
     return (dmy, False, "DMY") if dmy else (mdy, False, "MDY")
 
 
-def parse_date(text: str, order: DateOrder = "auto") -> Optional[ParsedDate]:
+def parse_date(text: str, order: DateOrder = "auto", *, year_first: str = "YMD") -> Optional[ParsedDate]:
     """The first date in ``text`` (labels around it are allowed), or None.
 
     ``order``: "auto" (day-first when both readings are valid, flagged ``ambiguous``),
@@ -146,8 +153,21 @@ def parse_date(text: str, order: DateOrder = "auto") -> Optional[ParsedDate]:
     """
     if not text:
         return None
-    dates = find_dates(text, order)
+    dates = find_dates(text, order, year_first=year_first)
     return dates[0] if dates else None
+
+
+def infer_year_first(texts: Iterable[str]) -> str:
+    """"YDM" when the page proves year-day-month ("2018-29-05") and nothing proves year-month-day."""
+    ydm = ymd = 0
+    for text in texts:
+        for m in _PATTERNS[0][1].finditer(fold(text)):
+            month, day = int(m.group("m")), int(m.group("d"))
+            if month > 12 >= day:
+                ydm += 1
+            elif day > 12 >= month:
+                ymd += 1
+    return "YDM" if ydm > ymd else "YMD"
 
 
 def infer_date_order(texts: Iterable[str], currency: Optional[str] = None) -> tuple[Optional[str], str]:

@@ -119,14 +119,24 @@ def _nearest_column(word: Word, columns: dict[str, tuple[float, float]]) -> Opti
     return best
 
 
+def _triple(nums: list[tuple[Decimal, Word, bool]]) -> Optional[dict[str, Decimal]]:
+    """quantity, unit_price, amount in printed order with quantity x unit_price = amount, if any."""
+    values = [n[0] for n in nums]
+    if len(values) < 3 or len(values) > 8:
+        return None
+    for i, j, k in sorted(combinations(range(len(values)), 3), key=lambda t: (-t[2], -t[1], -t[0])):
+        q, p, a = values[i], values[j], values[k]
+        if q > 0 and p != 0 and a != 0 and abs(q * p - a) <= max(Decimal("0.01"), abs(a) * Decimal("0.005")):
+            return {"quantity": q, "unit_price": p, "amount": a}
+    return None
+
+
 def _assign(nums: list[tuple[Decimal, Word, bool]], columns: dict[str, tuple[float, float]]) -> dict[str, Decimal]:
     """Map numbers to quantity / unit_price / amount: arithmetic first, then header positions."""
     values = [n[0] for n in nums]
-    if len(values) >= 3:
-        for i, j, k in sorted(combinations(range(len(values)), 3), key=lambda t: (-t[2], -t[1], -t[0])):
-            q, p, a = values[i], values[j], values[k]
-            if q > 0 and p != 0 and abs(q * p - a) <= max(Decimal("0.01"), abs(a) * Decimal("0.005")):
-                return {"quantity": q, "unit_price": p, "amount": a}
+    triple = _triple(nums)
+    if triple is not None:
+        return triple
     result: dict[str, Decimal] = {}
     if columns:
         for value, word, _ in nums:
@@ -156,17 +166,36 @@ def _assign(nums: list[tuple[Decimal, Word, bool]], columns: dict[str, tuple[flo
     return result
 
 
-def _description(row: Row, nums: list[tuple[Decimal, Word, bool]], columns: dict[str, tuple[float, float]]) -> str:
+def _description(row: Row, nums: list[tuple[Decimal, Word, bool]], columns: dict[str, tuple[float, float]]) -> tuple[str, float]:
+    """The row's description text and its left edge."""
     numeric_ids = {id(w) for _, w, _ in nums}
     first_num_x = min((w.bbox[0] for _, w, _ in nums), default=float("inf"))
     qty_x = columns.get("quantity", (float("inf"), 0))[0]
     limit = min(first_num_x, qty_x if qty_x > 0 else float("inf"))
-    words = sorted((w for seg in row.segs for w in seg.line.words if id(w) not in numeric_ids and w.bbox[2] <= limit + 2), key=lambda w: w.bbox[0])
     desc_x1 = columns.get("description", (None, None))[0]
-    if words and desc_x1 is not None and re.fullmatch(r"#?\d{1,3}[.)]?", words[0].text) and words[0].bbox[2] < desc_x1:
-        words = words[1:]  # a position number column ("#") before the description
+    segs = [s for s in row.segs if s.bbox[0] < limit]
+    if desc_x1 is not None and len(segs) > 1:
+        # keep the block of text under the description header; a reference column or another
+        # block printed on the same line (an address beside the table) is separated by a gap
+        x1, x2 = columns["description"]
+        clusters: list[list] = [[segs[0]]]
+        for seg in segs[1:]:
+            if seg.bbox[0] - clusters[-1][-1].bbox[2] > 2 * seg.height:
+                clusters.append([seg])
+            else:
+                clusters[-1].append(seg)
+
+        def distance(cluster: list) -> float:
+            left, right = cluster[0].bbox[0], cluster[-1].bbox[2]
+            return max(0.0, left - x2, x1 - right)
+
+        segs = min(clusters, key=distance)
+    words = sorted((w for seg in segs for w in seg.line.words if id(w) not in numeric_ids and w.bbox[2] <= limit + 2), key=lambda w: w.bbox[0])
+    if desc_x1 is not None and words and re.fullmatch(r"#?\d{1,3}[.)]?", words[0].text) and words[0].bbox[2] < desc_x1:
+        words = words[1:]  # a position-number column
     text = " ".join(w.text for w in words)
-    return re.sub(r"\s+", " ", text).strip(" :-|")
+    left = words[0].bbox[0] if words else float("inf")
+    return re.sub(r"\s+", " ", text).strip(" :-|"), left
 
 
 def extract_line_items(layout: PageLayout, found: dict[str, ExtractedField]) -> list[LineItem]:
@@ -182,22 +211,30 @@ def extract_line_items(layout: PageLayout, found: dict[str, ExtractedField]) -> 
         i += 1
         pending_desc: list[str] = []
         last_item: Optional[LineItem] = None
+        last_left = float("inf")
         while i < len(rows) and rows[i].page == header_row.page:
             row = rows[i]
             if _is_stop(row) or _header_columns(row):
                 break
             nums = _numeric_words(row)
-            tax_values: list[Decimal] = []
-            if "tax" in columns:  # tax-rate / discount columns: keep their numbers out of qty/price/amount
-                kept = []
-                for n in nums:
-                    (tax_values if _nearest_column(n[1], columns) == "tax" else kept).append(n[0] if _nearest_column(n[1], columns) == "tax" else n)
-                nums = kept
             numeric_starts = [x1 for name, (x1, _) in columns.items() if name != "description"]
             if numeric_starts:  # numbers left of every numeric column belong to the description ("box of 5")
                 nums = [n for n in nums if n[1].bbox[2] >= min(numeric_starts) - 2]
+            tax_values: list[Decimal] = []
+            all_nums = nums
+            if "tax" in columns:  # tax-rate / discount columns: keep their numbers out of qty/price/amount
+                kept = []
+                for n in nums:
+                    if _nearest_column(n[1], columns) == "tax":
+                        tax_values.append(n[0])
+                    else:
+                        kept.append(n)
+                # unless only they make the line's arithmetic work (a "Taux" column that is the unit rate)
+                if _triple(kept) is None and _triple(nums) is not None:
+                    kept, tax_values = nums, []
+                nums = kept
             money = [n for n in nums if n[2]]
-            desc = _description(row, nums, columns)
+            desc, desc_left = _description(row, nums, columns)
             if money:
                 assigned = _assign(nums if len(nums) <= 6 else money, columns)
                 if desc and pending_desc and last_item is None:
@@ -210,8 +247,13 @@ def extract_line_items(layout: PageLayout, found: dict[str, ExtractedField]) -> 
                 if item is not None:
                     items.append(item)
                     last_item = item
+                    last_left = desc_left
             elif desc:
                 gap_ok = last_item is not None and last_item.bbox is not None and row.top - last_item.bbox[3] < 1.5 * layout.line_height
+                aligned = abs(desc_left - last_left) < 3 * layout.line_height
+                if not aligned and last_item is not None:
+                    i += 1
+                    continue  # text of another block beside the table
                 if gap_ok and last_item is not None and not nums:
                     last_item.description = f"{last_item.description} {desc}".strip() if last_item.description else desc
                 else:
