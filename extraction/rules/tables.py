@@ -119,14 +119,23 @@ def _nearest_column(word: Word, columns: dict[str, tuple[float, float]]) -> Opti
     return best
 
 
-def _triple(nums: list[tuple[Decimal, Word, bool]]) -> Optional[dict[str, Decimal]]:
-    """quantity, unit_price, amount in printed order with quantity x unit_price = amount, if any."""
+def _triple(nums: list[tuple[Decimal, Word, bool]], columns: Optional[dict[str, tuple[float, float]]] = None) -> Optional[dict[str, Decimal]]:
+    """Two numbers whose product is a third one printed to their right: quantity x unit price = amount.
+
+    Quantity and unit price may come in either order ("PU | QTE"); the header decides which is
+    which, else the whole number without decimals is the quantity.
+    """
     values = [n[0] for n in nums]
     if len(values) < 3 or len(values) > 8:
         return None
     for i, j, k in sorted(combinations(range(len(values)), 3), key=lambda t: (-t[2], -t[1], -t[0])):
-        q, p, a = values[i], values[j], values[k]
-        if q > 0 and p != 0 and a != 0 and abs(q * p - a) <= max(Decimal("0.01"), abs(a) * Decimal("0.005")):
+        x, y, a = values[i], values[j], values[k]
+        if x > 0 and y != 0 and a != 0 and abs(x * y - a) <= max(Decimal("0.01"), abs(a) * Decimal("0.005")):
+            q, p = x, y
+            if columns and _nearest_column(nums[j][1], columns) == "quantity" and _nearest_column(nums[i][1], columns) != "quantity":
+                q, p = y, x
+            elif not columns and nums[j][0] == nums[j][0].to_integral_value() and not nums[j][2] and nums[i][2]:
+                q, p = y, x
             return {"quantity": q, "unit_price": p, "amount": a}
     return None
 
@@ -134,7 +143,7 @@ def _triple(nums: list[tuple[Decimal, Word, bool]]) -> Optional[dict[str, Decima
 def _assign(nums: list[tuple[Decimal, Word, bool]], columns: dict[str, tuple[float, float]]) -> dict[str, Decimal]:
     """Map numbers to quantity / unit_price / amount: arithmetic first, then header positions."""
     values = [n[0] for n in nums]
-    triple = _triple(nums)
+    triple = _triple(nums, columns)
     if triple is not None:
         return triple
     result: dict[str, Decimal] = {}
