@@ -205,7 +205,7 @@ class AmountLabel:
 
 def collect_labels(layout: PageLayout) -> list[AmountLabel]:
     labels: list[AmountLabel] = []
-    header_rows = {row.index for row in layout.rows if _table_header(row)}
+    header_rows = _header_row_indexes(layout)
     for seg in layout.segs:
         if seg.row in header_rows:
             continue  # "Sous total" / "Amount" as a column title labels the column, not a total
@@ -517,7 +517,7 @@ def _id_after(text: str, start: int) -> Optional[re.Match[str]]:
 def _find_identifier(layout: PageLayout, group: str, exclude: tuple[str, ...] = ()) -> Optional[ExtractedField]:
     """An id printed after its label, to its right on the row, or under it (column headers)."""
     best: tuple[float, Candidate] | None = None
-    header_rows = {row.index for row in layout.rows if _table_header(row)}
+    header_rows = _header_row_indexes(layout)
     for seg in layout.segs:
         if seg.row in header_rows:
             continue  # a table's column titles ("Référence") name columns, not header fields
@@ -673,6 +673,15 @@ def _header_rows(layout: PageLayout) -> list[Any]:
             break
         header.append(row)
     return header
+
+
+def _header_row_indexes(layout: PageLayout) -> set[int]:
+    """Rows that are table headers, computed once per document."""
+    cached = getattr(layout, "_header_rows", None)
+    if cached is None:
+        cached = {row.index for row in layout.rows if _table_header(row)}
+        layout._header_rows = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def _table_header(row: Any) -> bool:

@@ -58,6 +58,12 @@ class FuzzyMatch:
 
 
 def find_keyword(text: str, group: str, sub: Optional[str] = None) -> Optional[re.Match[str] | FuzzyMatch]:
+    """Cached :func:`_find_keyword`: the same lines are asked about many times per document."""
+    return _find_keyword(text, group, sub)
+
+
+@lru_cache(maxsize=65536)
+def _find_keyword(text: str, group: str, sub: Optional[str] = None) -> Optional[re.Match[str] | FuzzyMatch]:
     """First (leftmost, then longest) lexicon phrase of ``group`` in ``text``; spans index the folded text.
 
     Folding keeps length for Latin text in practice (one combining mark dropped per letter), so
