@@ -173,9 +173,10 @@ def value_for_label(layout: PageLayout, seg: Seg, keyword_end: int) -> Optional[
     Returns (amount, segment holding it, distance: 0 same line, 1 same row, 2 below).
     """
     own = money_in(seg.text, keyword_end)
-    if own:
+    right = layout.right_of(seg)
+    if own and not any(money_in(o.text) for o in right):
         return own[-1], seg, 0
-    for other in reversed(layout.right_of(seg)):
+    for other in reversed(right):
         if classify(other)[0] is not None and classify(other)[0] != "not_amount":
             continue
         found = money_in(other.text)
@@ -705,7 +706,11 @@ def _vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Any]]]:
         if _is_stop_line(row) or _REG_NO.match(text):
             continue
         score = 1.0
-        score -= 0.8 * _address_score(row)
+        sender = _sender_name(text)
+        if sender is not None:  # "ACME AG - Street 1 - 12345 Town": the name part of a sender line
+            score += 0.3
+        else:
+            score -= 0.8 * _address_score(row)
         if find_keyword(row.folded, "company_suffix") is not None:
             score += 1.0
         score += 0.8 * max(min(row.height / max(median_h, 1.0) - 1.0, 1.0), -0.5)
@@ -741,6 +746,8 @@ def _vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Any]]]:
             break
     chosen = header[first : last + 1]
     raw = " ".join(_vendor_row_text(r) for r in chosen)
+    if len(chosen) == 1 and _sender_name(raw) is not None:
+        raw = _sender_name(raw) or raw
     text = clean_vendor(raw)
     if not text:
         return None
@@ -748,6 +755,30 @@ def _vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Any]]]:
     conf = 0.4 + 0.15 * max(min(best[0], 3.0), 0.0)
     field = Candidate(text, raw, chosen[0].segs[0], best[0], bbox=bbox).as_field(conf)
     return field, chosen
+
+
+_SENDER_SEPARATORS = re.compile(r"\s+[-|·•–]\s+")
+
+
+@dataclass
+class _Text:
+    text: str
+
+    @property
+    def folded(self) -> str:
+        return fold(self.text)
+
+
+def _sender_name(text: str) -> Optional[str]:
+    """The company part of a one-line sender address ("QualityHosting AG - Uferweg 40-42 - D-63571 Gelnhausen")."""
+    parts = _SENDER_SEPARATORS.split(text.strip())
+    if len(parts) < 2 or sum(ch.isalpha() for ch in parts[0]) < 3:
+        return None
+    if _address_score(_Text(parts[0])) >= 1.0:
+        return None
+    if sum(_address_score(_Text(p)) for p in parts[1:]) < 1.0:
+        return None
+    return parts[0].strip()
 
 
 _SHORT_ID_LINE = re.compile(r"^[\W_]*(?:[a-z.\- ]{0,20}[:#]?\s*)?[a-z0-9\-/ ]*\d{3,}[a-z0-9\-/ ]*[\W_]*$")
