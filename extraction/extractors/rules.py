@@ -173,15 +173,17 @@ def value_for_label(layout: PageLayout, seg: Seg, keyword_end: int) -> Optional[
     Returns (amount, segment holding it, distance: 0 same line, 1 same row, 2 below).
     """
     own = money_in(seg.text, keyword_end)
-    right = layout.right_of(seg)
-    if own and not any(money_in(o.text) for o in right):
-        return own[-1], seg, 0
-    for other in reversed(right):
-        if classify(other)[0] is not None and classify(other)[0] != "not_amount":
-            continue
+    region = []  # segments right of the label, up to the next label ("Excl. VAT 10.00 | Total 12.10")
+    for other in layout.right_of(seg):
+        if classify(other)[0] not in (None, "not_amount"):
+            break
+        region.append(other)
+    for other in reversed(region):
         found = money_in(other.text)
         if found:
             return found[-1], other, 1
+    if own:
+        return own[-1], seg, 0
     for other in layout.below(seg):
         if other.bbox[0] < seg.bbox[0] - seg.height and not money_in(other.text):
             continue
