@@ -355,12 +355,48 @@ def _amounts(layout: PageLayout) -> dict[str, ExtractedField]:
         best = max(taxes, key=tax_score)
         if best.amount >= 0 and (total_value is None or best.amount < total_value):
             result["tax"] = _amount_field(best, 0.5 + 0.15 * tax_score(best))
+    header_rows = _header_row_indexes(layout)
+    present = {classify(seg)[0] for seg in layout.segs if seg.row not in header_rows}
+    _derive_missing(result, by_cls, present)
     for cls in ("tip", "discount"):
         if by_cls[cls]:
             best = by_cls[cls][0]
             result[cls] = _amount_field(best, 0.6 - 0.1 * best.distance)
     _ = rounding, discounts
     return result
+
+
+def _derive_missing(result: dict[str, ExtractedField], by_cls: dict[str, list[AmountLabel]], present: set) -> None:
+    """Fill a subtotal or tax whose label is printed but whose value is unreadable, from the other two.
+
+    Only when the label exists (the document does state the amount) and the two known values
+    are themselves found; the derived field gets low confidence and the label as its text.
+    """
+    def dec(name: str) -> Optional[Decimal]:
+        return Decimal(result[name].value) if name in result else None
+
+    total, subtotal, tax = dec("total"), dec("subtotal"), dec("tax")
+    if total is None:
+        return
+    consistent = subtotal is not None and tax is not None and abs(subtotal + tax - total) <= Decimal("0.05")
+    if consistent:
+        return
+    if tax is not None and tax > 0 and (subtotal is None or subtotal == total) and "subtotal" in present:
+        label = by_cls["subtotal"][0] if by_cls["subtotal"] else None
+        result["subtotal"] = _derived_field(total - tax, label)
+    elif subtotal is not None and subtotal < total and tax is None and "tax" in present:
+        label = by_cls["tax"][0] if by_cls["tax"] else None
+        result["tax"] = _derived_field(total - subtotal, label)
+
+
+def _derived_field(value: Decimal, label: Optional[AmountLabel]) -> ExtractedField:
+    return ExtractedField(
+        value=format_amount(value),
+        text=label.text if label else "",
+        confidence=0.45,
+        page=label.value_seg.page if label else None,
+        bbox=[round(float(v), 1) for v in label.value_seg.bbox] if label else None,
+    )
 
 
 def _fallback_total(layout: PageLayout, by_cls: dict[str, list[AmountLabel]]) -> Optional[ExtractedField]:
@@ -529,6 +565,9 @@ def _find_identifier(layout: PageLayout, group: str, exclude: tuple[str, ...] = 
             continue
         if any(find_keyword(seg.folded, other) and len(find_keyword(seg.folded, other).group(0)) > len(m.group(0)) for other in exclude):
             continue
+        party = find_keyword(seg.folded, "party")
+        if party is not None and len(party.group(0)) >= len(m.group(0)):
+            continue  # "Facturé à" / "Bill to" introduces the customer, not an invoice number
         strength = min(len(m.group(0)), 14) / 14
         places: list[tuple[str, int, Seg, int]] = [(seg.text, m.end(), seg, 0)]
         places += [(s.text, 0, s, 1) for s in layout.right_of(seg)[:1]]
