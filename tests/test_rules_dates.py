@@ -92,3 +92,13 @@ def test_find_dates_returns_each_date_once() -> None:
 def test_parse_time(text: str, expected: str | None) -> None:
     parsed = parse_time(text)
     assert (parsed.value if parsed else None) == expected
+
+
+def test_year_day_month_is_read_when_the_month_cannot_be_a_month() -> None:
+    parsed = parse_date("2018-29-05")
+    assert parsed is not None and parsed.value == date(2018, 5, 29) and parsed.order == "YDM"
+
+
+def test_year_first_order_can_be_imposed() -> None:
+    assert parse_date("2018-10-04", year_first="YDM").value == date(2018, 4, 10)
+    assert parse_date("2018-10-04").value == date(2018, 10, 4)

@@ -210,3 +210,91 @@ def test_sroie_train_dataset_boxes_accuracy() -> None:
             hits[name] += bool(got and record["fields"].get(name) and got.value == record["fields"][name])
     assert hits["date"] / count > 0.9
     assert hits["total"] / count > 0.8
+
+
+def test_key_value_columns_read_values_under_their_labels() -> None:
+    """"Date | Due date | PO" titles over one OCR line holding the three values."""
+    header = [(60, 100, "Date"), (300, 100, "Due date"), (540, 100, "PO number")]
+    values = Line.from_text("2015-04-04   2015-06-03   BC03277", (60, 130, 640, 150))
+    lines = [Line.from_text(t, (x, y, x + 10 * len(t), y + 20)) for x, y, t in header] + [values]
+    lines.append(Line.from_text("TOTAL 10.00", (60, 300, 170, 320)))
+    result = run(DocumentText([PageText(1, 800, 1000, sort_reading_order(lines), "ocr")]))
+    got = values_of(result)
+    assert (got["date"], got["due_date"], got["po_number"]) == ("2015-04-04", "2015-06-03", "BC03277")
+
+
+def values_of(result: Extraction) -> dict[str, object]:
+    return values(result)
+
+
+def test_year_day_month_dates_are_read_when_the_page_proves_them() -> None:
+    text = page([(10, 10, "ACME SARL"), (10, 40, "Date - 2018-14-04"), (10, 70, "A régler avant: 2018-29-05"), (10, 100, "TOTAL 5,00 €")])
+    got = values(run(text, fields={"date", "due_date"}))
+    assert (got["date"], got["due_date"]) == ("2018-04-14", "2018-05-29")
+
+
+def test_line_items_with_tax_rate_column_and_gross_amounts_report_net_amounts() -> None:
+    text = page(
+        [
+            (60, 100, "Description"), (500, 100, "Qty"), (650, 100, "Unit price"), (850, 100, "VAT"), (1000, 100, "Amount"),
+            (60, 140, "Office chair"), (500, 140, "2.0"), (650, 140, "€ 100,00"), (850, 140, "20.0"), (1000, 140, "€ 240,00"),
+            (60, 180, "Desk lamp"), (500, 180, "1.0"), (650, 180, "€ 35,00"), (850, 180, "20.0"), (1000, 180, "€ 42,00"),
+            (800, 260, "Subtotal"), (1000, 260, "€ 235,00"),
+            (800, 290, "VAT"), (1000, 290, "€ 47,00"),
+            (800, 320, "Total"), (1000, 320, "€ 282,00"),
+        ],
+        width=1300,
+    )
+    result = run(text)
+    assert [(i.description, i.quantity, i.unit_price, i.amount) for i in result.line_items] == [
+        ("Office chair", "2", "100.00", "200.00"),
+        ("Desk lamp", "1", "35.00", "35.00"),
+    ]
+
+
+def test_unit_price_before_quantity_is_told_apart_by_the_header() -> None:
+    text = page(
+        [
+            (60, 100, "DESCRIPTION"), (700, 100, "PU"), (850, 100, "QTE"), (1000, 100, "SOUS-TOTAL"),
+            (60, 140, "Grande table"), (700, 140, "4 500,00"), (850, 140, "63,00"), (1000, 140, "283 500,00"),
+            (800, 220, "Total HT"), (1000, 220, "283 500,00 €"),
+        ],
+        width=1300,
+    )
+    items = run(text).line_items
+    assert [(i.quantity, i.unit_price, i.amount) for i in items] == [("63", "4500.00", "283500.00")]
+
+
+def test_a_misread_line_amount_is_repaired_only_when_the_subtotal_proves_it() -> None:
+    rows = [
+        (60, 100, "Description"), (500, 100, "Qty"), (650, 100, "Price"), (850, 100, "Amount"),
+        (60, 140, "Design"), (500, 140, "38,00"), (650, 140, "20,50"), (850, 140, "70"),
+        (60, 180, "Tiroir"), (500, 180, "2,00"), (650, 180, "10,00"), (850, 180, "20,00"),
+        (700, 260, "Subtotal"), (850, 260, "799,00"),
+        (700, 300, "Total"), (850, 300, "799,00"),
+    ]
+    items = run(page(rows, width=1100)).line_items
+    assert items[0].amount == "779.00" and items[0].confidence < items[1].confidence
+    rows[13] = (850, 260, "800,00")  # the subtotal no longer vouches for the correction
+    rows[15] = (850, 300, "800,00")
+    assert run(page(rows, width=1100)).line_items[0].amount != "779.00"
+
+
+def test_total_without_a_readable_label_comes_from_cash_minus_change() -> None:
+    text = page(
+        [(10, 10, "KEDAI ABC"), (10, 40, "ITEM A"), (300, 40, "30.00"), (10, 70, "TO :"), (300, 70, "43.00"),
+         (10, 100, "CASH"), (300, 100, "50.00"), (10, 130, "CHANGE"), (300, 130, "7.00")]
+    )
+    assert run(text, fields={"total"}).fields["total"].value == "43.00"
+
+
+def test_vendor_from_a_one_line_sender_address() -> None:
+    text = page([(10, 10, "QualityHosting AG - Uferweg 40-42 - D-63571 Gelnhausen"), (10, 60, "Rechnung"), (10, 90, "Rechnungsnr. 30064443")])
+    got = values(run(text, fields={"vendor_name", "invoice_number"}))
+    assert got["vendor_name"] == "QualityHosting AG" and got["invoice_number"] == "30064443"
+
+
+def test_labels_with_ocr_slips_still_match() -> None:
+    text = page([(10, 10, "SHOP"), (10, 40, "Subtotai"), (300, 40, "10.00"), (10, 70, "GST"), (300, 70, "0.60"), (10, 100, "TOTAL"), (300, 100, "10.60")])
+    got = values(run(text, fields={"subtotal", "tax", "total"}))
+    assert (got["subtotal"], got["tax"], got["total"]) == ("10.00", "0.60", "10.60")
