@@ -657,16 +657,18 @@ def _suffix_only(row: Any) -> bool:
 
 
 _TRAILING_REG = re.compile(
-    r"\s*[(\[（]?\s*(?:co\.?\s*(?:reg\.?\s*)?no\.?\s*:?\s*)?[A-Z0-9]*\d{3,}[A-Z0-9]*(?:\s*-\s*[A-Z0-9]|\s[A-Z])?\s*[)\]）]?(?:\s*[(（][^)）]*[)）]?)?\s*$",
+    r"\s*[(\[（]?\s*(?:co\.?\s*(?:reg\.?\s*)?no\.?\s*:?\s*)?[A-Z0-9]*\d{3,}[A-Z0-9]*(?:\s*-\s*[A-Z0-9]{1,4}|\s[A-Z])?\s*[)\]）]?(?:\s*[(（][^)）]*[)）]?)?\s*$",
     re.IGNORECASE,
 )
-_LEADING_NUMBER = re.compile(r"^\d{4,}\s+(?=[A-Za-z])")
+_TRAILING_PAREN_ID = re.compile(r"\s*\((?:[^()]|\([^()]*\))*\d{4,}(?:[^()]|\([^()]*\))*\)\s*$")
+_TRAILING_SCRAP = re.compile(r"\s+[^\s()]{1,2}\)\s*$")
+_LEADING_NUMBER = re.compile(r"^#?\d{4,}\s+(?=[A-Za-z])")
 
 
 def clean_vendor(text: str) -> str:
     """A company name without the registration number printed beside it ("ACME SDN BHD (123456-X)")."""
     text = unicodedata.normalize("NFKC", text)
-    stripped = _TRAILING_REG.sub("", text)
+    stripped = _TRAILING_SCRAP.sub("", _TRAILING_REG.sub("", _TRAILING_PAREN_ID.sub("", text)))
     if sum(ch.isalpha() for ch in stripped) >= 3:
         text = stripped
     text = _LEADING_NUMBER.sub("", text)
@@ -741,8 +743,9 @@ def _vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Any]]]:
     best: tuple[float, int] | None = None
     for i, row in enumerate(header):
         text = row.text.strip()
-        letters = sum(ch.isalpha() for ch in text)
-        if letters < 3 or letters < 0.5 * len(text.replace(" ", "")):
+        name = clean_vendor(text)  # judged without the registration number printed beside it
+        letters = sum(ch.isalpha() for ch in name)
+        if letters < 3 or letters < 0.5 * len(name.replace(" ", "")):
             continue
         if _is_stop_line(row) or _REG_NO.match(text):
             continue
