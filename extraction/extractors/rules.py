@@ -828,11 +828,20 @@ def _sender_name(text: str) -> Optional[str]:
 _SHORT_ID_LINE = re.compile(r"^[\W_]*(?:[a-z.\- ]{0,20}[:#]?\s*)?[a-z0-9\-/ ]*\d{3,}[a-z0-9\-/ ]*[\W_]*$")
 
 
+_ID_TOKEN_RE = re.compile(r"(?<![\w-])(?:\d{6,}[a-z]?|\d{4,}\s?-\s?[a-z0-9]{1,3})(?![\w])")
+_STREET_RE = re.compile(r"(?<![a-z])(?:jalan|jln|lot|taman|tmn|lorong|road|rd|street|rue|strasse|str|calle|via|rua|no\.?\s?\d)(?![a-z])")
+
+
 def _is_id_line(row: Any) -> bool:
     """Registration / tax-id / branch-code lines printed around the address ("(CO.REG :860671-D)", "Roc: 1026984-X")."""
     text = row.folded.strip()
     if _REG_NO.match(row.text.strip()) or has_keyword(text, "vendor_tax_id"):
         return True
+    token = _ID_TOKEN_RE.search(text)
+    if token is not None and not _STREET_RE.search(text):
+        words = re.findall(r"[a-z]{2,}", text[: token.start()] + " " + text[token.end() :])
+        if len(words) <= 4:
+            return True
     return bool(_SHORT_ID_LINE.match(text)) and _address_score(row) < 1.0 and not _POSTCODE.search(row.text)
 
 
@@ -861,6 +870,10 @@ def _address(layout: PageLayout, vendor_rows: list[Any]) -> Optional[ExtractedFi
             skipped += 1
             continue
         if _is_stop_line(row) or _PHONE.fullmatch(row.text.strip()):
+            break
+        if picked and (money_in(row.text) or find_keyword(row.folded, "invoice_number") or _table_header(row)):
+            break  # the transactional part has begun
+        if picked and _address_score(row) == 0 and len(row.text.split()) > 4:
             break
         picked.append(row)
     while picked and _address_score(picked[-1]) == 0 and not re.fullmatch(r"[A-Z][A-Za-z .]+\.?", picked[-1].text.strip()):
