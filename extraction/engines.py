@@ -30,6 +30,7 @@ OCR_ENGINES: dict[str, EngineSpec] = {
 }
 
 EXTRACTORS: dict[str, EngineSpec] = {
+    "tilt": EngineSpec("extraction.extractors.tilt:TiltExtractor", "extraction.extractors.tilt:is_available", gpu=True),
     "rules": EngineSpec("extraction.extractors.rules:RulesExtractor", "extraction.extractors.rules:is_available"),
 }
 
