@@ -252,6 +252,7 @@ def extract_line_items(layout: PageLayout, found: dict[str, ExtractedField]) -> 
                     desc = " ".join(pending_desc)
                 pending_desc = []
                 assigned = _net_of_tax(assigned, _row_rates(row, tax_values))
+                desc, assigned = _leading_quantity(desc, assigned)
                 item = _make_item(desc, assigned, row)
                 if item is not None:
                     items.append(item)
@@ -306,6 +307,30 @@ def repair_items(items: list[LineItem], found: dict[str, ExtractedField]) -> lis
                 item.quantity = format_quantity(implied)
                 item.confidence = 0.5
     return items
+
+
+_LEADING_QTY = re.compile(r"^(\d{1,3}(?:[.,]\d{1,3})?)\s*([xX×*]\s*)?(?=\S)(.*)$")
+
+
+def _leading_quantity(desc: str, assigned: dict[str, Decimal]) -> tuple[str, dict[str, Decimal]]:
+    """"2 CROISSANT 3.50 7.00": a count printed before the description is the quantity.
+
+    Taken only when the arithmetic agrees (count x unit price = amount) or when it is written
+    as a multiplier ("2 x Coffee"), so item names that start with a number stay intact.
+    """
+    if "quantity" in assigned:
+        return desc, assigned
+    m = _LEADING_QTY.match(desc)
+    if m is None or not m.group(3).strip() or not re.match(r"[^\d\s]", m.group(3)):
+        return desc, assigned
+    count = parse_amount(m.group(1))
+    if count is None or count <= 0:
+        return desc, assigned
+    price, amount = assigned.get("unit_price"), assigned.get("amount")
+    proven = price is not None and amount is not None and abs(count * price - amount) <= max(Decimal("0.01"), abs(amount) * Decimal("0.005"))
+    if proven or m.group(2):
+        return m.group(3).strip(), {**assigned, "quantity": count}
+    return desc, assigned
 
 
 def _net_of_tax(assigned: dict[str, Decimal], rates: list[Decimal]) -> dict[str, Decimal]:
