@@ -26,6 +26,7 @@ from typing import Any, Optional, Sequence
 from extraction.errors import DocumentError, ErrorCode
 from extraction.extractors.base import Extraction, ExtractionRequest
 from extraction.layout import BBox
+from extraction.rules.calibration import calibrate, load_curves
 from extraction.rules.currency import currency_mentions, detect_currency
 from extraction.rules.dates import ParsedDate, find_dates, infer_date_order, infer_year_first
 from extraction.rules.lexicon import find_keyword, fold, has_keyword, phrases
@@ -69,19 +70,29 @@ class Candidate:
 class RulesExtractor:
     name = "rules"
 
-    def __init__(self) -> None:
+    def __init__(self, calibration: bool = True) -> None:
         started = time.perf_counter()
         phrases("total")  # warm the lexicon caches at load time, not on the first document
+        self.curves = load_curves() if calibration else {}
         self.load_seconds = time.perf_counter() - started
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": "layout rules", "load_ms": round(self.load_seconds * 1000, 1)}
+        return {
+            "name": self.name,
+            "kind": "layout rules",
+            "calibrated_fields": sorted(self.curves),
+            "load_ms": round(self.load_seconds * 1000, 1),
+        }
 
     def extract(self, requests: Sequence[ExtractionRequest]) -> list[Extraction | DocumentError]:
         results: list[Extraction | DocumentError] = []
         for request in requests:
             try:
-                results.append(extract_document(request))
+                result = extract_document(request)
+                for name, found in result.fields.items():
+                    if name in self.curves:
+                        found.confidence = round(calibrate(name, found.confidence, self.curves), 3)
+                results.append(result)
             except DocumentError as error:
                 results.append(error)
             except Exception as exc:  # one bad document must not sink the batch
@@ -796,7 +807,7 @@ def _vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Any]]]:
     if not text:
         return None
     bbox = _union([r.bbox for r in chosen])
-    conf = 0.4 + 0.15 * max(min(best[0], 3.0), 0.0)
+    conf = (0.4 + 0.15 * max(min(best[0], 3.0), 0.0)) * _ocr_confidence(chosen)
     field = Candidate(text, raw, chosen[0].segs[0], best[0], bbox=bbox).as_field(conf)
     return field, chosen
 
@@ -884,8 +895,14 @@ def _address(layout: PageLayout, vendor_rows: list[Any]) -> Optional[ExtractedFi
     text = _TRAILING_TAX_ID.sub("", text).strip()
     if picked[-1].text.strip().endswith(".") and not text.endswith("."):
         text += "."
-    conf = 0.4 + 0.1 * min(sum(_address_score(r) for r in picked), 4)
+    conf = (0.4 + 0.1 * min(sum(_address_score(r) for r in picked), 4)) * _ocr_confidence(picked)
     return Candidate(text, "\n".join(r.text for r in picked), picked[0].segs[0], 0, bbox=_union([r.bbox for r in picked])).as_field(conf)
+
+
+def _ocr_confidence(rows: list[Any]) -> float:
+    """How sure the OCR was of these rows' text: a name read letter by letter is only as good as that."""
+    scores = [s.line.confidence for r in rows for s in r.segs]
+    return min(scores) if scores else 1.0
 
 
 def _union(boxes: list[BBox]) -> BBox:
