@@ -165,11 +165,18 @@ def classify(seg: Seg) -> tuple[Optional[str], Optional[re.Match[str]]]:
     return best[2], best[3]
 
 
+_CURRENCY_BEFORE = re.compile(r"(?:[$€£¥₹]|\b(?:rs\.?|rm|inr|usd|eur|gbp|myr|sgd|chf)\.?)\s?$", re.IGNORECASE)
+_CURRENCY_AFTER = re.compile(r"^\s?(?:[€$£]|(?:eur|usd|gbp|chf|inr|myr)\b)", re.IGNORECASE)
+
+
 def money_in(text: str, start: int = 0) -> list[AmountMatch]:
-    """Money-looking amounts in ``text`` after ``start``: decimals printed, not a percentage."""
+    """Money-looking amounts in ``text`` after ``start``: decimals printed (or a currency mark
+    beside a whole number: "Rs 1939"), not a percentage."""
     result = []
     for a in find_amounts(text):
-        if a.start < start or not a.has_decimals:
+        if a.start < start:
+            continue
+        if not a.has_decimals and not (_CURRENCY_BEFORE.search(text[max(0, a.start - 5) : a.start + (len(a.text) - len(a.text.lstrip()))]) or _CURRENCY_AFTER.match(text[a.end : a.end + 4])):
             continue
         after = text[a.end : a.end + 2].lstrip()
         if after.startswith("%"):
@@ -579,6 +586,9 @@ def _find_identifier(layout: PageLayout, group: str, exclude: tuple[str, ...] = 
         party = find_keyword(seg.folded, "party")
         if party is not None and len(party.group(0)) >= len(m.group(0)):
             continue  # "Facturé à" / "Bill to" introduces the customer, not an invoice number
+        other = find_keyword(seg.folded, "other_number")
+        if other is not None and len(other.group(0)) >= len(m.group(0)) and group != "po_number":
+            continue  # an account, phone or customer number
         strength = min(len(m.group(0)), 14) / 14
         places: list[tuple[str, int, Seg, int]] = [(seg.text, m.end(), seg, 0)]
         places += [(s.text, 0, s, 1) for s in layout.right_of(seg)[:1]]

@@ -46,7 +46,7 @@ def currency_mentions(text: str) -> list[tuple[str, int, int]]:
         key = m.group(1)
         # "RM" and "Rs" must touch or precede a number to count (avoid words like "RM." in addresses)
         after = text[m.end() : m.end() + 3]
-        if key in ("RM", "Rs", "Rs.", "kr", "Rp") and not re.match(r"\s?[\d.]", after):
+        if key in ("RM", "Rs", "Rs.", "kr", "Rp") and not re.match(r"\s?-?[\d.]", after):
             before = text[max(0, m.start() - 3) : m.start()]
             if not re.search(r"\d\s?$", before):
                 continue
