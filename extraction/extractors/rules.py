@@ -587,7 +587,7 @@ def _find_identifier(layout: PageLayout, group: str, exclude: tuple[str, ...] = 
         if party is not None and len(party.group(0)) >= len(m.group(0)):
             continue  # "Facturé à" / "Bill to" introduces the customer, not an invoice number
         other = find_keyword(seg.folded, "other_number")
-        if other is not None and len(other.group(0)) >= len(m.group(0)) and group != "po_number":
+        if other is not None and len(other.group(0)) >= len(m.group(0)) and group == "invoice_number":
             continue  # an account, phone or customer number
         strength = min(len(m.group(0)), 14) / 14
         places: list[tuple[str, int, Seg, int]] = [(seg.text, m.end(), seg, 0)]
