@@ -396,6 +396,13 @@ def _derive_missing(result: dict[str, ExtractedField], by_cls: dict[str, list[Am
     total, subtotal, tax = dec("total"), dec("subtotal"), dec("tax")
     if total is None:
         return
+    if subtotal is None and tax == 0 and "tax" in result:
+        # a printed zero tax: the amount before tax is the total (subtotal + 0 = total)
+        result["subtotal"] = ExtractedField(
+            value=result["total"].value, text=result["total"].text, confidence=0.45,
+            page=result["total"].page, bbox=result["total"].bbox,
+        )
+        return
     consistent = subtotal is not None and tax is not None and abs(subtotal + tax - total) <= Decimal("0.05")
     if consistent:
         return
@@ -478,6 +485,8 @@ def _dates(layout: PageLayout, date_order: str, currency: Optional[str], warning
             s -= 0.6  # a date-like piece of a reference number
         if parsed.value.year < 2000:
             s -= 0.5
+        if label is not None:
+            s += _date_phrase_bonus(layout, seg, parsed)
         return s
 
     issued = max(found, key=lambda item: score(item, "date"))
@@ -490,38 +499,60 @@ def _dates(layout: PageLayout, date_order: str, currency: Optional[str], warning
     return result
 
 
-def _date_kind(text: str) -> Optional[tuple[int, str]]:
-    """The date keyword in ``text`` nearest its end: (end position, 'date' | 'due_date')."""
+def _date_kind(text: str) -> Optional[tuple[int, str, str]]:
+    """The date keyword in ``text`` nearest its end: (end position, 'date' | 'due_date', phrase)."""
     due = find_keyword(text, "due_date")
     issued = find_keyword(text, "date")
     hits = []
     if due:
-        hits.append((due.end(), len(due.group(0)), "due_date"))
+        hits.append((due.end(), len(due.group(0)), "due_date", due.group(0)))
     if issued:
-        hits.append((issued.end(), len(issued.group(0)), "date"))
+        hits.append((issued.end(), len(issued.group(0)), "date", issued.group(0)))
     if not hits:
         return None
-    end, _, kind = max(hits)
-    return end, kind
+    end, _, kind, phrase = max(hits)
+    return end, kind, phrase
+
+
+_ISSUE_WORDS = re.compile(r"invoice|factur|rechnung|fattura|factuur|fatura|issue|emission|bill|receipt|tarikh")
+_OTHER_DATE_WORDS = re.compile(r"order|commande|bestell|pedido|ordine|check|delivery|livraison|liefer|ship|period|print")
 
 
 def _date_label(layout: PageLayout, seg: Seg, parsed: ParsedDate) -> Optional[str]:
     """'date' / 'due_date' when a keyword sits before the date on its line, to its left, or just above it."""
+    found = _date_keyword(layout, seg, parsed)
+    return found[1] if found else None
+
+
+def _date_keyword(layout: PageLayout, seg: Seg, parsed: ParsedDate) -> Optional[tuple[int, str, str]]:
     before = _date_kind(fold(seg.text[: parsed.start]))
     if before:
-        return before[1]
+        return before
     row = layout.row_of(seg)
     left = [s for s in row.segs if s.bbox[2] <= seg.bbox[0] + 2]
     for other in reversed(left):
         kind = _date_kind(other.folded)
         if kind:
-            return kind[1]
+            return kind
     box = span_bbox(seg, parsed.start, parsed.end)
     for other in labels_above(layout, seg, box):
         kind = _date_kind(other.folded)
         if kind:
-            return kind[1]
+            return kind
     return None
+
+
+def _date_phrase_bonus(layout: PageLayout, seg: Seg, parsed: ParsedDate) -> float:
+    """"Invoice date" outranks "Order date" / "Check in" when a page prints several dates."""
+    found = _date_keyword(layout, seg, parsed)
+    if found is None:
+        return 0.0
+    phrase = found[2]
+    if _ISSUE_WORDS.search(phrase):
+        return 0.3
+    if _OTHER_DATE_WORDS.search(phrase):
+        return -0.3
+    return 0.0
 
 
 def _date_field(item: tuple[ParsedDate, Seg, Optional[str]], confidence: float, order: Optional[str], reason: str, warnings: list[str]) -> ExtractedField:
