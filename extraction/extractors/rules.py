@@ -173,9 +173,12 @@ def money_in(text: str, start: int = 0) -> list[AmountMatch]:
     """Money-looking amounts in ``text`` after ``start``: decimals printed (or a currency mark
     beside a whole number: "Rs 1939"), not a percentage."""
     result = []
+    dates = [(d.start, d.end) for d in find_dates(text)] if any(ch in text for ch in "./-") else []
     for a in find_amounts(text):
         if a.start < start:
             continue
+        if any(ds < a.end and a.start < de for ds, de in dates):
+            continue  # "21.05.14" is a date, not 21.05
         if not a.has_decimals and not (_CURRENCY_BEFORE.search(text[max(0, a.start - 5) : a.start + (len(a.text) - len(a.text.lstrip()))]) or _CURRENCY_AFTER.match(text[a.end : a.end + 4])):
             continue
         after = text[a.end : a.end + 2].lstrip()
