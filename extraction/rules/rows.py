@@ -141,9 +141,13 @@ def build_layout(text: DocumentText) -> PageLayout:
 
 def _same_row(row: Row, seg: Seg) -> bool:
     """Vertical overlap with the row's last segments of more than half the smaller height."""
+    if any(_horizontal_overlap(other, seg) for other in row.segs):
+        return False  # two boxes stacked in one column are two rows
     for other in row.segs[-3:]:
         overlap = min(other.bbox[3], seg.bbox[3]) - max(other.bbox[1], seg.bbox[1])
-        if overlap > 0.5 * min(other.height, seg.height) and not _horizontal_overlap(other, seg):
+        small = min(other.height, seg.height)
+        # centres must stay close too: tall or tilted boxes overlap several printed rows
+        if overlap > 0.5 * small and abs(other.cy - seg.cy) < 0.6 * small:
             return True
     return False
 
