@@ -269,7 +269,7 @@ def _amounts(layout: PageLayout) -> dict[str, ExtractedField]:
     rounding = [l.amount for l in by_cls["rounding"]]
     discounts = [abs(l.amount) for l in by_cls["discount"]]
 
-    weak = {"amount", "payable", "total amount"}
+    weak = {"amount", "payable", "total amount", "due"}
     # values the arithmetic of the page vouches for: cash - change, subtotal + tax, total + rounding
     vouched: set[Decimal] = set()
     for p in paid:

@@ -18,7 +18,7 @@ from extraction.rules.currency import strip_currency
 # Digits with optional grouping/decimal separators: space-like, dot, comma, apostrophe.
 _SEP = r"[.,'’\u00a0\u202f\u2009 ]"
 _NUMBER = re.compile(
-    r"(?:(?P<neg>[-−–(])\s?)?(?P<num>"
+    r"(?:(?P<neg>[-−–(])\s?(?:RM|Rs\.?|[$€£₹])?\s?)?(?P<num>"
     r"\d{1,2}(?:,\d{2})+,\d{3}(?:\.\d+)?"  # Indian grouping: 1,23,456.00
     r"|\d{1,3}(?:[.,'’]\d{3})+(?:[.,]\d+)?"  # 1,234.56  1.234,56  1'234.56
     r"|\d{1,3}(?:[ \u00a0\u202f\u2009]\d{3})+,\d{1,2}(?!\d)"  # 1 234,56 (space grouping + decimal comma)
