@@ -727,6 +727,7 @@ def clean_vendor(text: str) -> str:
     if sum(ch.isalpha() for ch in stripped) >= 3:
         text = stripped
     text = _LEADING_NUMBER.sub("", text)
+    text = re.sub(r"(?i)((?:sdn\.?\s?bhd|bhd|s/b|berhad|ltd|limited)\.?)\s*\([^()]*$", r"\1", text)  # "... SDN BHD (MUTIARA RINI"
     return clean_text(_space_parentheses(text.replace("_", " ")))
 
 
@@ -804,6 +805,8 @@ def _vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Any]]]:
             continue
         if _is_stop_line(row) or _REG_NO.match(text):
             continue
+        if has_keyword(row.folded, "boilerplate") and find_keyword(row.folded, "company_suffix") is None:
+            continue  # "THANK YOU", "TQ FOR SHOPPING WITH ...", "SHOPPING HOURS"
         score = 1.0
         sender = _sender_name(text)
         if sender is not None:  # "ACME AG - Street 1 - 12345 Town": the name part of a sender line
@@ -830,8 +833,18 @@ def _vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Any]]]:
         )
 
     # multi-row names: "HOME MASTER HARDWARE &" + "ELECTRICAL", "PASARAYA BORONG PINTAR" + "SDN BHD"
+    final_suffix = re.compile(r"(sdn\.? ?bhd|bhd|s/b|berhad|ltd|limited|inc|llc|gmbh|b\.?v|sarl|s\.?a)\.?\s*(\(|$)")
     while first > 0 and last - first < 2 and joinable(header[first - 1], header[first]) and (
-        _suffix_only(header[first]) or header[first - 1].text.rstrip().endswith(("&", "-"))
+        _suffix_only(header[first])
+        or header[first - 1].text.rstrip().endswith(("&", "-"))
+        or header[first].text.lstrip().startswith("&")
+        or (
+            final_suffix.search(header[first].folded) is not None
+            and final_suffix.search(header[first - 1].folded) is None
+            and len(re.findall(r"[a-z]{2,}", _PAREN.sub(" ", header[first].folded))) <= 3
+            and header[first - 1].height >= 0.8 * header[first].height
+            and not has_keyword(header[first - 1].folded, "boilerplate")
+        )
     ):
         first -= 1
     while last + 1 < len(header) and last - first < 2 and joinable(header[last + 1], header[last]):
