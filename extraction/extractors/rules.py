@@ -205,6 +205,8 @@ def value_for_label(layout: PageLayout, seg: Seg, keyword_end: int) -> Optional[
             return found[-1], other, 1
     if own:
         return own[-1], seg, 0
+    if seg.text.strip()[:1].isdigit():
+        return None  # "14 Tage netto" is a phrase, not a column title with its value below
     for other in layout.below(seg):
         if other.bbox[0] < seg.bbox[0] - seg.height and not money_in(other.text):
             continue
