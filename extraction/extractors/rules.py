@@ -781,7 +781,15 @@ def _header_row_indexes(layout: PageLayout) -> set[int]:
     """Rows that are table headers, computed once per document."""
     cached = getattr(layout, "_header_rows", None)
     if cached is None:
-        cached = {row.index for row in layout.rows if _table_header(row)}
+        cached = set()
+        for row in layout.rows:
+            if _table_header(row):
+                cached.add(row.index)
+                # a title wrapped onto the next lines ("Price" / "excl. VAT") has no digits
+                for nxt in layout.rows[row.index + 1 : row.index + 3]:
+                    if nxt.page != row.page or any(ch.isdigit() for ch in nxt.text) or nxt.top - row.bottom > 2.5 * layout.line_height:
+                        break
+                    cached.add(nxt.index)
         layout._header_rows = cached  # type: ignore[attr-defined]
     return cached
 
