@@ -822,13 +822,16 @@ def _vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Any]]]:
         if sender is not None:  # "ACME AG - Street 1 - 12345 Town": the name part of a sender line
             score += 0.3
         else:
-            score -= 0.8 * _address_score(row)
+            # a branch in parentheses ("(TAMAN DAYA) SDN BHD") is part of the name, not an address
+            score -= 0.8 * _address_score(_Text(_PAREN.sub(" ", row.text)))
         if find_keyword(row.folded, "company_suffix") is not None:
             score += 1.0
         score += 0.8 * max(min(row.height / max(median_h, 1.0) - 1.0, 1.0), -0.5)
         score -= 0.12 * i
         upper = sum(ch.isupper() for ch in text) / max(letters, 1)
         score += 0.6 * upper - 0.4
+        if upper == 0:
+            score -= 0.4  # printed names are rarely all lower-case (handwriting, noise)
         if best is None or score > best[0]:
             best = (score, i)
     if best is None:
