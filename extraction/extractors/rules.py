@@ -952,9 +952,10 @@ def _address(layout: PageLayout, vendor_rows: list[Any]) -> Optional[ExtractedFi
             continue
         if _is_stop_line(row) or _PHONE.fullmatch(row.text.strip()):
             break
-        if picked and (money_in(row.text) or find_keyword(row.folded, "invoice_number") or _table_header(row)):
+        number_label = find_keyword(row.folded, "invoice_number")
+        if picked and (money_in(row.text) or (number_label is not None and len(number_label.group(0)) >= 5) or _table_header(row)):
             break  # the transactional part has begun
-        if picked and _address_score(row) == 0 and len(row.text.split()) > 4:
+        if picked and _address_score(row) == 0 and len(row.text.split()) > 5:
             break
         picked.append(row)
     while picked and _address_score(picked[-1]) == 0 and not re.fullmatch(r"[A-Z][A-Za-z .]+\.?", picked[-1].text.strip()):
