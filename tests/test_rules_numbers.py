@@ -72,5 +72,9 @@ def test_find_amounts_reads_a_line_left_to_right() -> None:
     assert [a.has_decimals for a in found] == [False, True, True, True]
 
 
+def test_a_dot_after_a_word_is_not_a_decimal_point() -> None:
+    assert [a.text for a in find_amounts("NO.3, JALAN SS21")] == ["3", "21"]
+
+
 def test_find_amounts_does_not_make_date_parts_negative() -> None:
     assert all(a.value > 0 for a in find_amounts("2018-12-25"))

@@ -24,7 +24,7 @@ _NUMBER = re.compile(
     r"|\d{1,3}(?:[ \u00a0\u202f\u2009]\d{3})+,\d{1,2}(?!\d)"  # 1 234,56 (space grouping + decimal comma)
     r"|\d{1,3}(?:[\u00a0\u202f\u2009]\d{3})+(?:[.,]\d+)?"  # no-break/thin space grouping
     r"|\d+(?:[.,]\d+)?"
-    r"|(?<!\d)[.,]\d{1,2}(?!\d))"
+    r"|(?<![\w.,])[.,]\d{1,2}(?!\d))"
     r"(?P<dash>[.,]-{1,2}(?!\d))?(?P<trail>-(?!\d)|\))?"
 )
 _SPACE_GROUPED = re.compile(r"^([-−–(]?)(\d{1,3}(?: \d{3})+)((?:[.,]\d+)?(?:[.,]-{1,2})?[-)]?)$")
