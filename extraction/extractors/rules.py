@@ -957,6 +957,8 @@ def _address(layout: PageLayout, vendor_rows: list[Any]) -> Optional[ExtractedFi
             break  # the transactional part has begun
         if picked and _address_score(row) == 0 and len(row.text.split()) > 5:
             break
+        if picked and _address_score(row) < 1.0 and any(has_keyword(row.folded, g) for g in ("boilerplate", "receipt_words", "invoice_words")):
+            break  # "THANK YOU", "CASHIER: ...", "PREPAY CHIT ... NOT A RECEIPT"
         picked.append(row)
     while picked and _address_score(picked[-1]) == 0 and not re.fullmatch(r"[A-Z][A-Za-z .]+\.?", picked[-1].text.strip()):
         picked.pop()
