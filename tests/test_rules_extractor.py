@@ -298,3 +298,9 @@ def test_labels_with_ocr_slips_still_match() -> None:
     text = page([(10, 10, "SHOP"), (10, 40, "Subtotai"), (300, 40, "10.00"), (10, 70, "GST"), (300, 70, "0.60"), (10, 100, "TOTAL"), (300, 100, "10.60")])
     got = values(run(text, fields={"subtotal", "tax", "total"}))
     assert (got["subtotal"], got["tax"], got["total"]) == ("10.00", "0.60", "10.60")
+
+
+@pytest.mark.parametrize(("line", "expected"), [("#195360 01/06/2018".replace(" ", ""), "2018-06-01"), ("27032018 No CS-20243", "2018-03-27")])
+def test_glued_or_compact_dates_are_a_low_confidence_fallback(line: str, expected: str) -> None:
+    found = run(page([(10, 10, "SHOP SDN BHD"), (10, 40, line), (10, 70, "TOTAL 5.00")]), fields={"date"}).fields["date"]
+    assert found.value == expected and found.confidence < 0.6

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
+from datetime import date
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Optional, Sequence
@@ -477,7 +478,8 @@ def _dates(layout: PageLayout, date_order: str, currency: Optional[str], warning
         for parsed in find_dates(seg.text, order or "auto", year_first=year_first):
             found.append((parsed, seg, _date_label(layout, seg, parsed)))
     if not found:
-        return {}
+        fallback = _fallback_date(layout)
+        return {"date": fallback} if fallback is not None else {}
     result: dict[str, ExtractedField] = {}
 
     def score(item: tuple[ParsedDate, Seg, Optional[str]], want: str) -> float:
@@ -502,6 +504,25 @@ def _dates(layout: PageLayout, date_order: str, currency: Optional[str], warning
         due = dues[0]
         result["due_date"] = _date_field(due, 0.85, order, reason, warnings)
     return result
+
+
+_GLUED_DATE = re.compile(r"(?<=\d)(?P<d>[0-3]\d)[/.-](?P<m>[01]\d)[/.-](?P<y>20\d\d)(?!\d)")
+_COMPACT_DATE = re.compile(r"(?<![\d\w-])(?P<d>[0-3]\d)(?P<m>[01]\d)(?P<y>20\d\d)(?![\d\w-])")
+
+
+def _fallback_date(layout: PageLayout) -> Optional[ExtractedField]:
+    """No regular date anywhere: a day-first date glued to other digits ("#195360 01/06/2018" read
+    as one token) or written without separators ("27032018"). Low confidence by design."""
+    for pattern, confidence in ((_GLUED_DATE, 0.45), (_COMPACT_DATE, 0.35)):
+        for seg in layout.segs:
+            for m in pattern.finditer(seg.text):
+                try:
+                    value = date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
+                except ValueError:
+                    continue
+                box = span_bbox(seg, m.start(), m.end())
+                return Candidate(value.isoformat(), m.group(0), seg, 0, bbox=box).as_field(confidence)
+    return None
 
 
 def _date_kind(text: str) -> Optional[tuple[int, str, str]]:
