@@ -31,7 +31,8 @@ def calibrate(field: str, raw: float, curves: Optional[dict[str, list[tuple[floa
     if not points:
         return raw
     if raw <= points[0][0]:
-        return points[0][1]
+        # below anything seen while fitting: scale down rather than flatten, so weak evidence stays weak
+        return points[0][1] * raw / points[0][0] if points[0][0] > 0 else points[0][1]
     for (x1, y1), (x2, y2) in zip(points, points[1:]):
         if raw <= x2:
             return y1 if x2 == x1 else y1 + (y2 - y1) * (raw - x1) / (x2 - x1)
