@@ -305,3 +305,17 @@ def test_glued_or_compact_dates_are_a_low_confidence_fallback(line: str, expecte
     found = run(page([(10, 10, "SHOP SDN BHD"), (10, 40, line), (10, 70, "TOTAL 5.00")]), fields={"date"}).fields["date"]
     regular = run(page([(10, 10, "SHOP SDN BHD"), (10, 40, "Date: 01/06/2018"), (10, 70, "TOTAL 5.00")]), fields={"date"}).fields["date"]
     assert found.value == expected and found.confidence < regular.confidence
+
+
+def test_a_table_continued_on_the_next_page_keeps_its_items() -> None:
+    def lines(rows):
+        return sort_reading_order([Line.from_text(t, (x, y, x + 10 * len(t), y + 20)) for x, y, t in rows])
+
+    header = [(60, 100, "Description"), (500, 100, "Qty"), (650, 100, "Price"), (850, 100, "Amount")]
+    page1 = header + [(60, 140, "Paper"), (500, 140, "2"), (650, 140, "3.00"), (850, 140, "6.00")]
+    page2 = header + [(60, 140, "Toner"), (500, 140, "1"), (650, 140, "9.50"), (850, 140, "9.50"),
+                      (700, 220, "Total"), (850, 220, "15.50"), (60, 300, "VAT summary"), (500, 300, "Rate"), (850, 300, "Amount"),
+                      (60, 330, "Zero rate"), (500, 330, "0.00"), (850, 330, "15.50")]
+    text = DocumentText([PageText(1, 1100, 1400, lines(page1), "ocr"), PageText(2, 1100, 1400, lines(page2), "ocr")])
+    items = run(text).line_items
+    assert [(i.description, i.amount, i.page) for i in items] == [("Paper", "6.00", 1), ("Toner", "9.50", 2)]

@@ -211,7 +211,11 @@ def extract_line_items(layout: PageLayout, found: dict[str, ExtractedField]) -> 
     items: list[LineItem] = []
     rows = layout.rows
     i = 0
+    table_page: Optional[int] = None
     while i < len(rows):
+        if table_page is not None and rows[i].page <= table_page:
+            i += 1  # after a table, only its continuation on a later page counts (not a tax summary)
+            continue
         columns = _header_columns(rows[i])
         if not columns:
             i += 1
@@ -271,7 +275,7 @@ def extract_line_items(layout: PageLayout, found: dict[str, ExtractedField]) -> 
                     last_item = None
             i += 1
         if items:
-            break
+            table_page = header_row.page
     return repair_items(items, found)
 
 
