@@ -743,10 +743,28 @@ _TRAILING_SCRAP = re.compile(r"\s+[^\s()]{1,2}\)\s*$")
 _LEADING_NUMBER = re.compile(r"^#?\d{4,}\s+(?=[A-Za-z])")
 
 
+def _strip_trailing_id_group(text: str) -> str:
+    """Drop a final parenthesised group holding a registration number, nested ones included."""
+    stripped = text.rstrip()
+    if not stripped.endswith((")", "）")):
+        return text
+    depth = 0
+    for index in range(len(stripped) - 1, -1, -1):
+        ch = stripped[index]
+        if ch in ")）":
+            depth += 1
+        elif ch in "(（":
+            depth -= 1
+            if depth == 0:
+                group = stripped[index:]
+                return stripped[:index].rstrip() if re.search(r"\d{4,}", group) and index > 0 else text
+    return text
+
+
 def clean_vendor(text: str) -> str:
     """A company name without the registration number printed beside it ("ACME SDN BHD (123456-X)")."""
     text = unicodedata.normalize("NFKC", text)
-    stripped = _TRAILING_SCRAP.sub("", _TRAILING_REG.sub("", _TRAILING_PAREN_ID.sub("", text)))
+    stripped = _TRAILING_SCRAP.sub("", _TRAILING_REG.sub("", _strip_trailing_id_group(text)))
     if sum(ch.isalpha() for ch in stripped) >= 3:
         text = stripped
     text = _LEADING_NUMBER.sub("", text)
@@ -974,7 +992,9 @@ def _address(layout: PageLayout, vendor_rows: list[Any]) -> Optional[ExtractedFi
         if _is_stop_line(row) or _PHONE.fullmatch(row.text.strip()):
             break
         number_label = find_keyword(row.folded, "invoice_number")
-        if picked and (money_in(row.text) or (number_label is not None and len(number_label.group(0)) >= 5) or _table_header(row)):
+        if number_label is not None and len(number_label.group(0)) >= 5:
+            break  # "Invoice No: ..." : the document body has begun
+        if picked and (money_in(row.text) or _table_header(row)):
             break  # the transactional part has begun
         if picked and _address_score(row) == 0 and len(row.text.split()) > 5:
             break
