@@ -68,3 +68,9 @@ def test_normalize_field_returns_none_when_nothing_is_there(field: str, text: st
 def test_unknown_field_is_an_error() -> None:
     with pytest.raises(KeyError):
         normalize_field("colour", "red")
+
+
+@pytest.mark.parametrize("text", ["KEDAI ABC SDN BHD", "BALL PEN 2 PCS", "Montant HT"])
+def test_words_that_look_like_codes_or_methods_are_not(text: str) -> None:
+    assert detect_currency(text) is None
+    assert normalize_field("payment_method", text) is None

@@ -41,7 +41,18 @@ def currency_mentions(text: str) -> list[tuple[str, int, int]]:
     """Every currency marker in ``text`` as (ISO code, start, end)."""
     found: list[tuple[str, int, int]] = []
     for m in _CODE_RE.finditer(text):
-        found.append((m.group(1), m.start(), m.end()))
+        # a code counts beside an amount, alone, or named as the currency ("in CAD"); "SDN BHD" and
+        # "PEN" are words, not Bahraini dinars or Peruvian soles
+        near_number = re.search(r"\d", text[max(0, m.start() - 4) : m.start()]) or re.match(
+            r"\s{0,3}-?[\d.][\d.,]*(?!\s*(?:pcs?|x|units?|qty|pack|ml|kg|g)\b)", text[m.end() :], re.IGNORECASE
+        )
+        alone = text.strip() == m.group(1)
+        named = re.search(r"(?i)(?:\bin|currency|devise|w[äa]hrung|moneda|valuta|moeda)\W{0,3}$", text[: m.start()]) or re.search(
+            r"(?i)\b(?:total|amount|montant|betrag|importe|importo|totale|totaal|valor|price|prix|preis|subtotal|balance|due)\b[^\d]{0,12}$",
+            text[: m.start()],
+        )
+        if near_number or alone or named:
+            found.append((m.group(1), m.start(), m.end()))
     for m in _WORD_RE.finditer(text):
         key = m.group(1)
         # "RM" and "Rs" must touch or precede a number to count (avoid words like "RM." in addresses)

@@ -74,6 +74,8 @@ def _find_keyword(text: str, group: str, sub: Optional[str] = None) -> Optional[
     exact = _pattern(group, sub).search(folded)
     if exact is not None:
         return exact
+    if group not in FUZZY_GROUPS and not group.startswith("line_header_"):
+        return None
     long_words = _long_words(group, sub)
     if not long_words:
         return None
@@ -89,6 +91,13 @@ def _find_keyword(text: str, group: str, sub: Optional[str] = None) -> Optional[
 
 
 _TOKEN = re.compile(r"[a-z']+")
+
+#: Label groups read with OCR-slip tolerance; value words (payment methods, names, places) are not,
+#: or "Montant" would read as "contant" (cash).
+FUZZY_GROUPS = frozenset(
+    {"total", "subtotal", "tax", "tip", "discount", "rounding", "change", "paid", "date", "due_date",
+     "invoice_number", "po_number", "vendor_tax_id"}
+)
 
 
 @lru_cache(maxsize=None)
