@@ -70,7 +70,7 @@ def test_unknown_field_is_an_error() -> None:
         normalize_field("colour", "red")
 
 
-@pytest.mark.parametrize("text", ["KEDAI ABC SDN BHD", "BALL PEN 2 PCS", "Montant HT"])
+@pytest.mark.parametrize("text", ["KEDAI ABC SDN BHD", "SYL DELIGHTS SDN. BHD.", "BALL PEN 2 PCS", "Montant HT"])
 def test_words_that_look_like_codes_or_methods_are_not(text: str) -> None:
     assert detect_currency(text) is None
     assert normalize_field("payment_method", text) is None

@@ -44,7 +44,7 @@ def currency_mentions(text: str) -> list[tuple[str, int, int]]:
         # a code counts beside an amount, alone, or named as the currency ("in CAD"); "SDN BHD" and
         # "PEN" are words, not Bahraini dinars or Peruvian soles
         near_number = re.search(r"\d", text[max(0, m.start() - 4) : m.start()]) or re.match(
-            r"\s{0,3}-?[\d.][\d.,]*(?!\s*(?:pcs?|x|units?|qty|pack|ml|kg|g)\b)", text[m.end() :], re.IGNORECASE
+            r"\s{0,3}-?\.?\d[\d.,]*(?!\s*(?:pcs?|x|units?|qty|pack|ml|kg|g)\b)", text[m.end() :], re.IGNORECASE
         )
         alone = text.strip() == m.group(1)
         named = re.search(r"(?i)(?:\bin|currency|devise|w[äa]hrung|moneda|valuta|moeda)\W{0,3}$", text[: m.start()]) or re.search(
