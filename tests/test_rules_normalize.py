@@ -13,6 +13,7 @@ from extraction.rules.normalize import normalize_field
         ("€ 12,00", "EUR"), ("12.00 EUR", "EUR"), ("RM 9.00", "MYR"), ("Rs. 300", "INR"), ("₹ 300", "INR"),
         ("£4.50", "GBP"), ("$4.50", "USD"), ("S$4.50", "SGD"), ("Total CHF 12.00", "CHF"), ("no money here", None),
         ("$ 12.00 total in CAD", "CAD"),
+        ("Total (RM):", "MYR"), ("AMT(RM)", "MYR"), ("FARM FRESH", None),
     ],
 )
 def test_detect_currency(text: str, expected: str | None) -> None:

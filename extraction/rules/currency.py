@@ -59,7 +59,9 @@ def currency_mentions(text: str) -> list[tuple[str, int, int]]:
         after = text[m.end() : m.end() + 3]
         if key in ("RM", "Rs", "Rs.", "kr", "Rp") and not re.match(r"\s?-?[\d.]", after):
             before = text[max(0, m.start() - 3) : m.start()]
-            if not re.search(r"\d\s?$", before):
+            # also as a column or label unit: "RM" alone, "(RM)", "Amount RM:"
+            unit = re.search(r"(?:^|[(\s])$", text[: m.start()]) and re.match(r"\s*(?:[):]|$)", text[m.end() :])
+            if not re.search(r"\d\s?$", before) and not unit:
                 continue
         found.append((WORD_MARKERS[key], m.start(), m.end()))
     for m in _SYMBOL_RE.finditer(text):
