@@ -253,3 +253,16 @@ def test_samples_score_at_least_the_committed_baseline(tmp_path: Path, capsys: p
     (run,) = report["runs"].values()
     assert run["documents"] == 2 and run["failed"] == 0
     assert code == 0, capsys.readouterr().err
+
+
+def test_default_workers_is_one_with_a_gpu_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from extraction import engines
+    from extraction.evaluate.runner import default_workers
+
+    monkeypatch.setitem(engines.EXTRACTORS, "gpu-model", engines.EngineSpec("x:Y", "x:available", gpu=True))
+    monkeypatch.setitem(engines.EXTRACTORS, "cpu-model", engines.EngineSpec("x:Y", "x:available", gpu=False))
+    monkeypatch.setitem(engines.OCR_ENGINES, "cpu-ocr", engines.EngineSpec("x:Y", "x:available", gpu=False))
+    assert default_workers("cpu-ocr", "gpu-model") == 1
+    assert default_workers("cpu-ocr", "cpu-model") == (os.cpu_count() or 1)
