@@ -34,7 +34,7 @@ from extraction.schema import (
     OcrWord,
     Options,
 )
-from extraction.sources import SourceContext, read_document_bytes
+from extraction.sources import SourceContext, expand_documents, prefetch_documents
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,13 @@ class Pipeline:
         return cls(ocr_engine, extractor_engine, Limits.from_env(), startup)
 
     def describe(self) -> dict[str, Any]:
-        return {"ocr": self.ocr.describe(), "extractor": self.extractor.describe(), "startup_ms": dict(self.startup_ms)}
+        import model_cache  # light: where each model came from and how long finding/fetching it took
+
+        facts = {"ocr": self.ocr.describe(), "extractor": self.extractor.describe(), "startup_ms": dict(self.startup_ms)}
+        models = model_cache.timings()
+        if models:
+            facts["models"] = models
+        return facts
 
     @property
     def wants_page_images(self) -> bool:
@@ -114,32 +120,40 @@ class Pipeline:
         """Run one job; raises :class:`JobInputError` when the job itself is invalid."""
         started = time.perf_counter()
         parsed = self.parse_job_input(job_input)
-        documents = parsed.all_documents
+        context = SourceContext(limits=self.limits, s3_config=(job or {}).get("s3Config"))
+        documents, source_errors = expand_documents(parsed.all_documents, context)
         if len(documents) > self.limits.max_documents_per_job:
             raise JobInputError(
                 ErrorCode.TOO_MANY_DOCUMENTS,
                 f"{len(documents)} documents, over the limit of {self.limits.max_documents_per_job} per job; split the job",
             )
-        context = SourceContext(limits=self.limits, s3_config=(job or {}).get("s3Config"))
         fields = frozenset(parsed.fields or STANDARD_FIELDS)
+        writer = _open_output(parsed, job, context)
         results: list[DocumentResult] = []
+        done = 0
         job_bytes = 0
         pending: list[tuple[_Prepared, DocumentInput]] = []
 
         def flush() -> None:
+            nonlocal done
             for result in self._extract_and_finish(pending, fields, parsed.queries or {}, parsed.options):
-                results.append(result)
+                done += 1
+                if writer is None:
+                    results.append(result)
+                else:
+                    _write_result(writer, result)
                 if progress is not None:
-                    progress(len(results), len(documents), result)
+                    progress(done, len(documents), result)
             pending.clear()
 
-        for index, doc in enumerate(documents):
+        for index, doc, data, fetch_error, fetch_ms in prefetch_documents(documents, context, source_errors):
             doc_id = doc.id or f"document-{index + 1}"
             prepared = _Prepared(doc_id=doc_id)
             try:
-                fetch_started = time.perf_counter()
-                data = read_document_bytes(doc, context)
-                prepared.timings_ms["fetch"] = _ms(time.perf_counter() - fetch_started)
+                if fetch_error is not None:
+                    raise fetch_error
+                assert data is not None
+                prepared.timings_ms["fetch"] = fetch_ms
                 job_bytes += len(data)
                 if job_bytes > self.limits.max_job_bytes:
                     raise DocumentError(ErrorCode.TOO_LARGE, f"the job is over its {self.limits.max_job_bytes} byte limit; split the job")
@@ -154,6 +168,8 @@ class Pipeline:
                 flush()
         flush()
 
+        if writer is not None:
+            return writer.finish({"engines": self.describe(), "timings_ms": {"total": _ms(time.perf_counter() - started)}})
         output = JobOutput(
             documents=results,
             summary=JobSummary(
@@ -339,6 +355,29 @@ class Pipeline:
             timings_ms=timings,
             ocr=_ocr_pages(prepared.text) if options.return_ocr and prepared.text else None,
         )
+
+
+def _open_output(parsed: JobInput, job: Optional[dict[str, Any]], context: SourceContext) -> Any:
+    """A writer for ``output.url`` (results go to S3, the job returns the manifest), or None."""
+    if parsed.output is None:
+        return None
+    try:
+        from extraction.remote import settings_for
+        from extraction.remote.output import ResultWriter
+    except ImportError:
+        raise JobInputError(ErrorCode.INVALID_INPUT, "'output' is not supported by this build") from None
+    try:
+        return ResultWriter(parsed.output.url, s3_config=context.s3_config, job_id=(job or {}).get("id"), settings=settings_for(context))
+    except DocumentError as exc:
+        raise JobInputError(exc.code, exc.message) from None
+
+
+def _write_result(writer: Any, result: DocumentResult) -> None:
+    """Write one result; if the very first write fails the output is unusable and the job stops."""
+    entry = writer.write(result.model_dump(mode="json"))
+    if not entry.get("written") and not any(e.get("written") for e in writer.entries):
+        error = entry.get("output_error") or {}
+        raise JobInputError(ErrorCode.OUTPUT_FAILED, error.get("message", "cannot write to the output location"))
 
 
 def _box(bbox: Sequence[float]) -> list[float]:

@@ -178,12 +178,44 @@ class JobOutput(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
 
+class ManifestEntry(BaseModel):
+    id: str
+    status: Literal["ok", "error"]
+    key: str = Field(..., description="Object key of this document's full result (a DocumentResult).")
+    written: bool
+    error: Optional[ErrorInfo] = Field(None, description="Why the document failed (status 'error').")
+    output_error: Optional[ErrorInfo] = Field(None, description="Why its result could not be written.")
+
+
+class ManifestSummary(BaseModel):
+    documents: int
+    succeeded: int
+    failed: int
+    written: int
+    write_failed: int
+
+
+class OutputManifest(BaseModel):
+    """The job output when ``output`` is set: results are in the bucket, this lists them."""
+
+    output: str = Field(..., description="s3://bucket/prefix/ the results were written under.")
+    manifest_key: str = Field(..., description="Object key of this manifest in the same bucket.")
+    job_id: Optional[str] = None
+    written_at: str
+    summary: ManifestSummary
+    documents: list[ManifestEntry]
+    manifest_error: Optional[ErrorInfo] = Field(None, description="Set when the manifest itself could not be written.")
+    engines: dict[str, Any] = Field(default_factory=dict)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
 # --------------------------------------------------------------------------- published schemas
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 PUBLISHED_SCHEMAS: dict[str, type[BaseModel]] = {
     "job_input.schema.json": JobInput,
     "job_output.schema.json": JobOutput,
+    "job_output_manifest.schema.json": OutputManifest,
 }
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import time
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from extraction.config import Limits
 from extraction.errors import DocumentError, ErrorCode
@@ -71,3 +72,59 @@ def _fetch_url(doc: DocumentInput, context: SourceContext) -> bytes:
     except ImportError:
         raise DocumentError(ErrorCode.URL_NOT_ALLOWED, "url documents are not supported by this build; send base64") from None
     return fetch_document(doc, context)
+
+
+# --------------------------------------------------------------------------- batches
+
+
+def expand_documents(documents: list[DocumentInput], context: SourceContext) -> tuple[list[DocumentInput], dict[int, DocumentError]]:
+    """Replace ``s3://bucket/prefix/`` documents by one document per object (capped).
+
+    Returns the documents and, by position, errors of prefixes that could not be listed.
+    """
+    if not any(doc.url and (doc.recursive or doc.url.endswith("/")) for doc in documents):
+        return documents, {}
+    try:
+        from extraction.remote import expand_documents as expand
+    except ImportError:
+        return documents, {}  # each url document then fails on its own in read_document_bytes
+    return expand(documents, context)
+
+
+def prefetch_documents(
+    documents: list[DocumentInput], context: SourceContext, errors: Optional[dict[int, DocumentError]] = None
+) -> Iterator[tuple[int, DocumentInput, Optional[bytes], Optional[BaseException], float]]:
+    """Yield ``(index, doc, data, error, fetch_ms)`` in order while later documents download.
+
+    Up to ``FETCH_CONCURRENCY`` documents are fetched ahead, so S3/HTTPS latency overlaps
+    OCR and extraction of the earlier ones; memory stays bounded by that window.
+    """
+    errors = errors or {}
+
+    def fetch(item: tuple[int, DocumentInput]) -> tuple[bytes, float]:
+        index, doc = item
+        if index in errors:
+            raise errors[index]
+        started = time.perf_counter()
+        data = read_document_bytes(doc, context)
+        return data, round((time.perf_counter() - started) * 1000.0, 1)
+
+    items = list(enumerate(documents))
+    try:
+        from extraction.remote import prefetch
+        from extraction.remote.settings import FetchSettings
+
+        workers = FetchSettings.from_env().prefetch if any(doc.url for doc in documents) else 1
+    except ImportError:
+        prefetch, workers = None, 1
+    if prefetch is None or workers <= 1:
+        for item in items:
+            try:
+                data, ms = fetch(item)
+                yield item[0], item[1], data, None, ms
+            except Exception as exc:
+                yield item[0], item[1], None, exc, 0.0
+        return
+    for item, outcome, error in prefetch(items, fetch, workers):
+        data, ms = outcome if error is None else (None, 0.0)
+        yield item[0], item[1], data, error, ms

@@ -1,0 +1,3 @@
+from extraction.batch_client.cli import main
+
+raise SystemExit(main())
