@@ -130,7 +130,7 @@ def run_document(
             if want_lines:
                 from extraction.schema import Options
 
-                options = Options(return_ocr=True)
+                options = Options(return_ocr=True)  # type: ignore[call-arg]  # the rest are defaults
             result = pipeline.extract_bytes(data, entry.id, fields=None, options=options)
             lines = _lines_of_result(result) if want_lines else None
     except Exception as exc:  # a broken document must not stop the run

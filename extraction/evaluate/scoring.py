@@ -334,7 +334,7 @@ def calibration(outcomes: Iterable[FieldOutcome], buckets: Sequence[tuple[float,
 
     Every prediction with a confidence counts: correct ones as right, wrong and spurious as not.
     """
-    rows = [{"bucket": f"[{lo:g}, {hi:g}{']' if i == len(buckets) - 1 else ')'}", "count": 0, "correct": 0, "_conf": 0.0} for i, (lo, hi) in enumerate(buckets)]
+    rows: list[dict[str, Any]] = [{"bucket": f"[{lo:g}, {hi:g}{']' if i == len(buckets) - 1 else ')'}", "count": 0, "correct": 0, "_conf": 0.0} for i, (lo, hi) in enumerate(buckets)]
     for outcome in outcomes:
         if outcome.confidence is None or outcome.kind == "missing":
             continue
