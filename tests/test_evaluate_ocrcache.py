@@ -16,13 +16,14 @@ class CountingOcr:
     def __init__(self, setting: int = 1) -> None:
         self.calls = 0
         self.setting = setting
+        self.load_ms = float(id(self) % 997)  # differs on every start, like a real engine's
 
     def recognize(self, image: Image.Image) -> list[Line]:
         self.calls += 1
         return [Line.from_text(f"TOTAL {image.size[0]}.00", (1.0, 2.0, 30.0, 9.5), 0.875)]
 
     def describe(self) -> dict:
-        return {"name": self.name, "setting": self.setting}
+        return {"name": self.name, "setting": self.setting, "load_ms": self.load_ms}
 
 
 def test_hit_replays_identical_lines(tmp_path: Path) -> None:
@@ -30,8 +31,9 @@ def test_hit_replays_identical_lines(tmp_path: Path) -> None:
     cached = CachedOcr(engine, tmp_path)
     image = Image.new("RGB", (40, 20), "white")
     first = cached.recognize(image)
-    second = CachedOcr(engine, tmp_path).recognize(image.copy())  # another process, same pixels
-    assert engine.calls == 1
+    restarted = CountingOcr()  # another process: same settings, another load time
+    second = CachedOcr(restarted, tmp_path).recognize(image.copy())
+    assert engine.calls == 1 and restarted.calls == 0
     assert second == first
     assert (cached.hits, cached.misses) == (0, 1)
 

@@ -94,9 +94,9 @@ def test_score_field_with_neither_label_nor_prediction_is_not_scored() -> None:
     assert score_field("total", None, None) is None
 
 
-def test_prediction_falls_back_to_printed_text_when_value_is_empty() -> None:
+def test_a_prediction_without_a_normalised_value_is_missing() -> None:
     outcome = score_field("total", "12.50", Prediction(value=None, text="TOTAL RM 12.50", confidence=0.4))
-    assert outcome is not None and outcome.kind == "correct"
+    assert outcome is not None and outcome.kind == "missing"
 
 
 def test_text_fields_carry_similarity_and_amounts_do_not() -> None:

@@ -16,7 +16,7 @@ from typing import Any, Optional, Sequence
 from extraction.evaluate.aggregate import score_dataset
 from extraction.evaluate.manifest import ManifestError, load_dataset
 from extraction.evaluate.report import compare, load_baseline, markdown, merge_baseline, regressions, run_key, write_errors, write_json
-from extraction.evaluate.runner import PipelineBuildError, PipelineFactory, build_pipeline, run_datasets
+from extraction.evaluate.runner import PipelineBuildError, PipelineFactory, build_pipeline, default_workers, run_datasets
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -27,7 +27,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("datasets", nargs="+", type=Path, metavar="DATASET_DIR", help="folder holding manifest.jsonl (or the manifest itself)")
     parser.add_argument("--ocr", help="OCR engine name (default: env OCR_ENGINE, else auto)")
     parser.add_argument("--extractor", help="extractor name (default: env EXTRACTOR, else auto)")
-    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores); 1 runs in this process")
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores, or 1 with a GPU engine); 1 runs in this process")
     parser.add_argument("--limit", type=int, default=None, help="score only the first N documents of each dataset")
     parser.add_argument(
         "--ocr-source",
@@ -59,12 +59,15 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def evaluate(args: argparse.Namespace, factory: Optional[PipelineFactory] = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Run and score; returns the report and the error rows (the CLI's work without the printing)."""
     datasets = [load_dataset(path, limit=args.limit) for path in args.datasets]
-    factory = factory or functools.partial(build_pipeline, args.ocr, args.extractor)
+    workers = args.workers
+    if factory is None:
+        factory = functools.partial(build_pipeline, args.ocr, args.extractor)
+        workers = workers or default_workers(args.ocr, args.extractor)
     results = run_datasets(
         datasets,
         factory,
         ocr_source=args.ocr_source,
-        workers=args.workers,
+        workers=workers,
         want_lines=args.errors is not None,
         progress=not args.no_progress,
         ocr_cache=str(args.ocr_cache) if args.ocr_cache else None,
@@ -75,7 +78,7 @@ def evaluate(args: argparse.Namespace, factory: Optional[PipelineFactory] = None
             "ocr": args.ocr,
             "extractor": args.extractor,
             "ocr_source": args.ocr_source,
-            "workers": args.workers or "all",
+            "workers": workers or "all",
             "limit": args.limit,
             "ocr_cache": str(args.ocr_cache) if args.ocr_cache else None,
         },

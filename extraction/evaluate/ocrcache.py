@@ -28,7 +28,7 @@ class CachedOcr:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.hits = 0
         self.misses = 0
-        settings = json.dumps(engine.describe(), sort_keys=True, default=str)
+        settings = json.dumps(_stable(engine.describe()), sort_keys=True, default=str)
         self._salt = hashlib.sha256(f"{engine.name}\n{settings}".encode()).hexdigest()[:16]
 
     def __getattr__(self, attribute: str) -> Any:  # anything else the pipeline asks of the engine
@@ -56,6 +56,18 @@ class CachedOcr:
         self.misses += 1
         _write_atomic(path, json.dumps([_dump(line) for line in lines], ensure_ascii=False))
         return lines
+
+
+_VOLATILE_SUFFIXES = ("_ms", "_s", "_seconds")
+
+
+def _stable(description: Any) -> Any:
+    """Engine settings without measurements (load times differ on every start)."""
+    if isinstance(description, dict):
+        return {k: _stable(v) for k, v in description.items() if not str(k).endswith(_VOLATILE_SUFFIXES)}
+    if isinstance(description, list):
+        return [_stable(v) for v in description]
+    return description
 
 
 def _dump(line: Line) -> dict[str, Any]:

@@ -42,6 +42,17 @@ def build_pipeline(ocr: Optional[str] = None, extractor: Optional[str] = None) -
     return Pipeline.from_env(ocr=ocr, extractor=extractor)
 
 
+def default_workers(ocr: Optional[str], extractor: Optional[str]) -> int:
+    """All cores on CPU; one process when an engine runs on the GPU (each worker would load its own model)."""
+    try:
+        from extraction.engines import EXTRACTORS, OCR_ENGINES, resolve
+
+        specs = [OCR_ENGINES[resolve("OCR", ocr, OCR_ENGINES, "OCR_ENGINE")], EXTRACTORS[resolve("extractor", extractor, EXTRACTORS, "EXTRACTOR")]]
+    except Exception:  # unknown names are reported when the pipeline is built
+        return os.cpu_count() or 1
+    return 1 if any(spec.gpu for spec in specs) else os.cpu_count() or 1
+
+
 def check_runnable(dataset: Dataset, ocr_source: OcrSource) -> None:
     """Fail before starting workers when a document cannot be run in the chosen mode."""
     manifest = dataset.root / "manifest.jsonl"
@@ -119,7 +130,7 @@ def run_document(
             if want_lines:
                 from extraction.schema import Options
 
-                options = Options(return_ocr=True)
+                options = Options(return_ocr=True)  # type: ignore[call-arg]  # the rest are defaults
             result = pipeline.extract_bytes(data, entry.id, fields=None, options=options)
             lines = _lines_of_result(result) if want_lines else None
     except Exception as exc:  # a broken document must not stop the run

@@ -1,7 +1,7 @@
 """Scoring rules: when a predicted field counts as right, and how counts become P/R/F1.
 
 Labels are canonical (ISO dates, 2-place decimals); predictions are the pipeline's normalised
-``value`` (falling back to the printed ``text``). Dates and amounts are compared as values so
+``value`` (what a caller consumes; the printed ``text`` is only shown in the error listing). Dates and amounts are compared as values so
 that "2024-03-14" equals "14/03/2024" and "RM 9.00" equals "9.00"; text is compared after
 upper-casing, collapsing whitespace and stripping surrounding punctuation.
 """
@@ -147,7 +147,8 @@ class Prediction:
 
     @property
     def comparable(self) -> Any:
-        return self.value if self.value not in (None, "") else self.text
+        """What users of the service get: the normalised value (a field with only text was not read)."""
+        return self.value if self.value not in (None, "") else None
 
 
 @dataclass
@@ -333,7 +334,7 @@ def calibration(outcomes: Iterable[FieldOutcome], buckets: Sequence[tuple[float,
 
     Every prediction with a confidence counts: correct ones as right, wrong and spurious as not.
     """
-    rows = [{"bucket": f"[{lo:g}, {hi:g}{']' if i == len(buckets) - 1 else ')'}", "count": 0, "correct": 0, "_conf": 0.0} for i, (lo, hi) in enumerate(buckets)]
+    rows: list[dict[str, Any]] = [{"bucket": f"[{lo:g}, {hi:g}{']' if i == len(buckets) - 1 else ')'}", "count": 0, "correct": 0, "_conf": 0.0} for i, (lo, hi) in enumerate(buckets)]
     for outcome in outcomes:
         if outcome.confidence is None or outcome.kind == "missing":
             continue
