@@ -302,3 +302,48 @@ def test_end_to_end_concurrency_against_dev_server(dev_server, corpus, tmp_path)
     assert report.jobs == 6 and report.failed == 1 and report.succeeded == 11  # broken.pdf is among the PDFs
     assert peak >= 2
     assert client._status_method == "POST"  # the dev server's /status is POST-only
+
+
+def test_resume_skips_final_lines_and_repairs_a_cut_off_last_line(fake_runpod, tmp_path):
+    docs = _files(tmp_path / "docs", ["a.pdf", "b.pdf", "c.pdf"])
+    out = tmp_path / "out.jsonl"
+    a, b, c = (d.id for d in docs)
+    out.write_text(
+        json.dumps({"id": a, "status": "ok"}) + "\n"
+        + json.dumps({"id": b, "status": "error", "error": {"code": "job_failed", "message": "x"}}) + "\n"
+        + '{"id": "' + c + '", "stat'  # killed mid-write
+    )
+    report = run_batch(EndpointClient(fake_runpod.url, "test-key"), docs, out, BatchOptions(poll_s=0.01, max_poll_s=0.02))
+    assert report.skipped == 1 and report.succeeded == 2
+    lines = out.read_text().splitlines()
+    parsed = [json.loads(x) for x in lines[:2] + lines[3:]]
+    assert [p["id"] for p in parsed] == [a, b, b, c] or [p["id"] for p in parsed] == [a, b, c, b]
+    sent = [d["id"] for job in fake_runpod.jobs.values() for d in job["input"]["documents"]]
+    assert sorted(sent) == [b, c]
+
+
+def test_cli_needs_an_endpoint(tmp_path, monkeypatch, capsys):
+    from extraction.batch_client.cli import main
+
+    monkeypatch.delenv("RUNPOD_ENDPOINT_ID", raising=False)
+    (tmp_path / "a.pdf").write_bytes(b"%PDF")
+    assert main([str(tmp_path), "-o", str(tmp_path / "o.jsonl"), "--no-progress"]) == 2
+    assert "--endpoint-id" in capsys.readouterr().err
+    monkeypatch.delenv("RUNPOD_API_KEY", raising=False)
+    assert main([str(tmp_path), "-o", str(tmp_path / "o.jsonl"), "--endpoint-id", "x", "--no-progress"]) == 2
+    assert "RUNPOD_API_KEY" in capsys.readouterr().err
+
+
+def test_cli_against_the_fake_api(fake_runpod, tmp_path, monkeypatch, capsys):
+    from extraction.batch_client.cli import main
+
+    docs = _files(tmp_path / "docs", ["a.pdf", "b.pdf", "poison.pdf"])
+    monkeypatch.setenv("RUNPOD_API_KEY", "test-key")
+    out = tmp_path / "o.jsonl"
+    code = main([str(tmp_path / "docs"), "-o", str(out), "--base-url", fake_runpod.url, "--no-progress", "--batch-size", "1",
+                 "--fields", "total,date", "--options", '{"dpi": 150}', "--poll-interval", "0.01"])
+    assert code == 1  # poison.pdf fails as a document
+    assert len(out.read_text().splitlines()) == len(docs)
+    job = next(iter(fake_runpod.jobs.values()))
+    assert job["input"]["fields"] == ["total", "date"] and job["input"]["options"] == {"dpi": 150}
+    assert json.loads(capsys.readouterr().err.strip().splitlines()[-1])["failed"] == 1

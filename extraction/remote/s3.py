@@ -85,6 +85,7 @@ def parse_s3_url(url: str, default_bucket: Optional[str] = None) -> S3Location:
 
 _clients: dict[tuple, Any] = {}
 _clients_lock = threading.Lock()
+_MAX_CLIENTS = 32
 
 
 def _client_config(settings: FetchSettings, path_style: bool) -> Any:
@@ -145,6 +146,8 @@ def make_client(config: Optional[S3Config] = None, settings: Optional[FetchSetti
             client = boto3.session.Session().client(
                 "s3", region_name=region, config=_client_config(settings, path_style), **kwargs
             )
+            if len(_clients) >= _MAX_CLIENTS:  # jobs with their own credentials: keep the newest
+                _clients.pop(next(iter(_clients)))
             _clients[key] = client
         return client
 
