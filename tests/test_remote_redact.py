@@ -87,8 +87,9 @@ def captured_logs():
     safe_handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
     raw_handler = logging.StreamHandler(raw)
     old_level = root.level
-    # The raw handler must see records before the filter rewrites them in place.
-    root.addHandler(raw_handler)
+    # The raw handler must see records before any redacting filter rewrites them in place
+    # (the worker's own handler may already be installed on the root logger).
+    root.handlers.insert(0, raw_handler)
     root.addHandler(safe_handler)
     root.setLevel(logging.DEBUG)
     try:
