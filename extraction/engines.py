@@ -25,10 +25,12 @@ class EngineSpec:
 
 #: In ``auto`` order: first available wins.
 OCR_ENGINES: dict[str, EngineSpec] = {
+    "paddle": EngineSpec("extraction.ocr.paddle:PaddleOcrEngine", "extraction.ocr.paddle:is_available", gpu=True),
     "rapidocr": EngineSpec("extraction.ocr.rapid:RapidOcrEngine", "extraction.ocr.rapid:is_available"),
 }
 
 EXTRACTORS: dict[str, EngineSpec] = {
+    "tilt": EngineSpec("extraction.extractors.tilt:TiltExtractor", "extraction.extractors.tilt:is_available", gpu=True),
     "rules": EngineSpec("extraction.extractors.rules:RulesExtractor", "extraction.extractors.rules:is_available"),
 }
 

@@ -97,7 +97,13 @@ class Pipeline:
         return cls(ocr_engine, extractor_engine, Limits.from_env(), startup)
 
     def describe(self) -> dict[str, Any]:
-        return {"ocr": self.ocr.describe(), "extractor": self.extractor.describe(), "startup_ms": dict(self.startup_ms)}
+        import model_cache  # light: where each model came from and how long finding/fetching it took
+
+        facts = {"ocr": self.ocr.describe(), "extractor": self.extractor.describe(), "startup_ms": dict(self.startup_ms)}
+        models = model_cache.timings()
+        if models:
+            facts["models"] = models
+        return facts
 
     @property
     def wants_page_images(self) -> bool:

@@ -1,0 +1,119 @@
+"""PaddleOCR results as plain data, and a child process that runs PaddleOCR on request.
+
+Why a child process: Paddle's GPU wheels bring their own CUDA libraries (and pin other
+versions of the same ``nvidia-*`` wheels than torch 2.6), so Paddle and torch/vLLM do not
+belong in one process, nor always in one environment. Run as
+``python -m extraction.ocr.paddle_worker`` (possibly with another virtualenv's Python) it
+speaks a tiny framed-pickle protocol over stdin/stdout, carrying only builtins and raw
+bytes so both sides may have different numpy versions. This module imports only the
+standard library and numpy at the top.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+import sys
+from typing import Any, BinaryIO
+
+HEADER = struct.Struct("!Q")
+
+
+def result_to_plain(result: Any) -> dict[str, list]:
+    """One ``PaddleOCR.predict()`` page result -> lists of builtins (texts, scores, polygons, boxes).
+
+    The result is dict-like (PaddleX ``OCRResult``); arrays become nested lists.
+    """
+
+    def get(key: str) -> Any:
+        try:
+            value = result[key]
+        except (KeyError, TypeError, IndexError):
+            value = getattr(result, key, None)
+        return [] if value is None else value
+
+    def tolist(value: Any) -> Any:
+        return value.tolist() if hasattr(value, "tolist") else value
+
+    texts = [str(t) for t in tolist(get("rec_texts"))]
+    scores = [float(s) for s in tolist(get("rec_scores"))]
+    polys = [[[float(x), float(y)] for x, y in tolist(p)] for p in tolist(get("rec_polys"))]
+    boxes = [[float(v) for v in tolist(b)] for b in tolist(get("rec_boxes"))]
+    return {"rec_texts": texts, "rec_scores": scores, "rec_polys": polys, "rec_boxes": boxes}
+
+
+def write_frame(stream: BinaryIO, message: Any) -> None:
+    payload = pickle.dumps(message, protocol=4)
+    stream.write(HEADER.pack(len(payload)) + payload)
+    stream.flush()
+
+
+def read_frame(stream: BinaryIO) -> Any:
+    header = stream.read(HEADER.size)
+    if len(header) < HEADER.size:
+        raise EOFError("the other side closed the pipe")
+    (size,) = HEADER.unpack(header)
+    payload = stream.read(size)
+    if len(payload) < size:
+        raise EOFError("truncated frame")
+    return pickle.loads(payload)
+
+
+def predict_plain(engine: Any, image_bgr: Any) -> list[dict[str, list]]:
+    return [result_to_plain(page) for page in engine.predict(image_bgr)]
+
+
+def serve() -> int:
+    """Child main loop: ``init`` builds PaddleOCR, ``predict`` runs it, ``close`` ends."""
+    protocol_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # libraries print to stdout: keep it off the protocol
+    protocol_in = sys.stdin.buffer
+    engine = None
+    while True:
+        try:
+            request = read_frame(protocol_in)
+        except EOFError:
+            return 0
+        op = request.get("op")
+        try:
+            if op == "init":
+                import time
+
+                started = time.perf_counter()
+                for key, value in request.get("env", {}).items():
+                    os.environ.setdefault(key, value)
+                from paddleocr import PaddleOCR
+
+                engine = PaddleOCR(**request["kwargs"])
+                write_frame(protocol_out, {"ok": True, "load_s": time.perf_counter() - started, "versions": _versions()})
+            elif op == "predict":
+                import numpy as np
+
+                if engine is None:
+                    raise RuntimeError("predict before init")
+                image = np.frombuffer(request["data"], dtype=np.uint8).reshape(request["shape"])
+                write_frame(protocol_out, {"ok": True, "result": predict_plain(engine, image)})
+            elif op == "close":
+                write_frame(protocol_out, {"ok": True})
+                return 0
+            else:
+                raise ValueError(f"unknown op {op!r}")
+        except Exception as exc:  # reported to the parent, which raises it as an OCR failure
+            write_frame(protocol_out, {"ok": False, "error": f"{type(exc).__name__}: {exc}"})
+
+
+def _versions() -> dict[str, str | None]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found: dict[str, str | None] = {}
+    for package in ("paddleocr", "paddlex", "paddlepaddle", "paddlepaddle-gpu"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+if __name__ == "__main__":
+    sys.exit(serve())

@@ -1,0 +1,115 @@
+"""Which models the worker uses, where they come from, and how to tell a copy is whole.
+
+One table so that the prefetch command, the cold-start path and the engines agree on
+names. Repository ids and revisions can be overridden by env (``TILT_MODEL_ID``,
+``TILT_MODEL_REVISION``, ``PADDLE_DET_MODEL``...) without code changes.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model the worker may load.
+
+    ``required`` lists glob patterns that must each match at least one file for a directory
+    to count as this model; ``a|b`` means either pattern. ``model_name`` is the name the
+    loading library expects next to the directory (PaddleOCR raises on a mismatch).
+    """
+
+    name: str
+    repo_id: str
+    group: str  # "tilt" or "ocr": what ``prefetch --tilt`` / ``--ocr`` select
+    required: tuple[str, ...]
+    revision: str | None = None
+    allow_patterns: tuple[str, ...] | None = None
+    model_name: str | None = None
+    env_prefix: str = ""
+    optional: bool = False  # prefetched with its group, but engines may run without it
+    description: str = ""
+
+    @property
+    def slug(self) -> str:
+        """Directory name for a managed copy: ``org--name`` (filesystem-safe, unique per repo)."""
+        return self.repo_id.replace("/", "--")
+
+    @property
+    def dir_env(self) -> str:
+        """Env var that points at an explicit local directory for this model."""
+        return f"{self.env_prefix}_MODEL_DIR"
+
+
+def _paddle(name: str, env_prefix: str, default: str, description: str, optional: bool = False) -> ModelSpec:
+    model_name = os.environ.get(f"{env_prefix}_MODEL") or default
+    return ModelSpec(
+        name=name,
+        repo_id=os.environ.get(f"{env_prefix}_MODEL_ID") or f"PaddlePaddle/{model_name}",
+        revision=os.environ.get(f"{env_prefix}_MODEL_REVISION") or None,
+        group="ocr",
+        required=("inference.yml", "inference.pdiparams|inference.onnx"),
+        allow_patterns=("*.yml", "*.json", "*.pdiparams", "*.pdmodel", "*.onnx", "*.txt"),
+        model_name=model_name,
+        env_prefix=env_prefix,
+        optional=optional,
+        description=description,
+    )
+
+
+def registry() -> dict[str, ModelSpec]:
+    """The model table, with env overrides applied (read at call time so tests can set env)."""
+    tilt = ModelSpec(
+        name="tilt",
+        repo_id=os.environ.get("TILT_MODEL_ID") or "Snowflake/snowflake-arctic-tilt-v1.3",
+        revision=os.environ.get("TILT_MODEL_REVISION") or None,
+        group="tilt",
+        required=("config.json", "*.safetensors|*.bin"),
+        env_prefix="TILT",
+        description="Arctic-TILT document model (extractor 'tilt')",
+    )
+    specs = [
+        tilt,
+        _paddle("paddle-det", "PADDLE_DET", "PP-OCRv5_server_det", "PaddleOCR text detection"),
+        _paddle("paddle-rec", "PADDLE_REC", "PP-OCRv5_server_rec", "PaddleOCR text recognition"),
+        _paddle(
+            "paddle-textline-ori",
+            "PADDLE_TEXTLINE_ORI",
+            "PP-LCNet_x1_0_textline_ori",
+            "PaddleOCR text-line orientation (used when PADDLE_USE_TEXTLINE_ORIENTATION=1)",
+            optional=True,
+        ),
+    ]
+    return {spec.name: spec for spec in specs}
+
+
+def get_spec(name: str) -> ModelSpec:
+    specs = registry()
+    if name not in specs:
+        raise KeyError(f"unknown model {name!r}; known: {', '.join(specs)}")
+    return specs[name]
+
+
+def group_names(group: str) -> list[str]:
+    return [spec.name for spec in registry().values() if spec.group == group]
+
+
+def missing_required(spec: ModelSpec, directory: Path) -> list[str]:
+    """The ``required`` patterns that match no file in ``directory`` (empty list: looks whole).
+
+    Files are looked up with ``exists()`` so the symlinks of a Hugging Face cache snapshot
+    count only when their blob is really there.
+    """
+    try:
+        names = [p.name for p in directory.iterdir() if p.exists() and p.is_file()]
+    except OSError:
+        return list(spec.required)
+    missing = []
+    for pattern in spec.required:
+        alternatives = pattern.split("|")
+        if not any(fnmatch.fnmatch(n, alt) for n in names for alt in alternatives):
+            missing.append(pattern)
+    return missing

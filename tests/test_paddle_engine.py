@@ -1,0 +1,198 @@
+"""PaddleOCR engine against a fake ``paddleocr`` package whose ``predict()`` mirrors PaddleOCR 3.x.
+
+The fake is a real package on disk (so ``find_spec`` and a child process both find it). Its
+result has the keys and types of PaddleX's ``OCRResult``: ``rec_texts`` (list of str),
+``rec_scores`` (float array), ``rec_polys`` (list of int16 (4, 2) arrays), ``rec_boxes``
+(int16 (N, 4) array), beside the other keys the real one carries.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+from PIL import Image
+
+import model_cache
+from extraction.ocr import paddle
+
+FAKE_PADDLEOCR = textwrap.dedent(
+    '''
+    import json, os
+    import numpy as np
+
+    class OCRResult(dict):
+        """Dict-like like PaddleX's result object."""
+
+    class PaddleOCR:
+        def __init__(self, **kwargs):
+            for key in ("text_detection_model_dir", "text_recognition_model_dir"):
+                if not os.path.isfile(os.path.join(kwargs[key], "inference.yml")):
+                    raise RuntimeError("model dir without inference.yml: " + kwargs[key])
+            self.kwargs = kwargs
+            log = os.environ.get("FAKE_PADDLE_LOG")
+            if log:
+                with open(log, "w") as handle:
+                    json.dump({"kwargs": kwargs, "pid": os.getpid(),
+                               "probe_off": os.environ.get("PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK")}, handle)
+
+        def predict(self, image):
+            print("paddle chatter on stdout")  # the real library prints; must not break anything
+            if not isinstance(image, np.ndarray) or image.ndim != 3:
+                raise TypeError("expected an HxWx3 array")
+            if os.environ.get("FAKE_PADDLE_FAIL"):
+                raise RuntimeError("simulated inference failure")
+            h, w = image.shape[:2]
+            blue, green, red = (int(v) for v in image[0, 0])
+            texts = ["TOTAL   12.50", "ACME  STORE", "  ", "corner b%d g%d r%d" % (blue, green, red)]
+            polys = [
+                np.array([[10, 80], [200, 82], [200, 100], [10, 98]], dtype=np.int16),   # lower line
+                np.array([[10, 10], [150, 10], [150, 30], [10, 30]], dtype=np.int16),    # top line
+                np.array([[0, 50], [5, 50], [5, 55], [0, 55]], dtype=np.int16),          # blank text
+                np.array([[w - 60, h - 20], [w - 1, h - 20], [w - 1, h - 1], [w - 60, h - 1]], dtype=np.int16),
+            ]
+            boxes = np.array([[p[:, 0].min(), p[:, 1].min(), p[:, 0].max(), p[:, 1].max()] for p in polys], dtype=np.int16)
+            return [OCRResult(
+                input_path=None, page_index=None,
+                model_settings={"use_doc_preprocessor": False, "use_textline_orientation": self.kwargs["use_textline_orientation"]},
+                dt_polys=polys, text_det_params={"limit_side_len": 64, "limit_type": "min"}, text_type="general",
+                textline_orientation_angles=np.array([-1] * len(texts)), text_rec_score_thresh=0.0,
+                rec_texts=texts, rec_scores=np.array([0.98, 0.91, 0.5, 0.7], dtype=np.float32),
+                rec_polys=polys, rec_boxes=boxes,
+            )]
+    '''
+)
+
+
+@pytest.fixture
+def fake_paddle(tmp_path, monkeypatch):
+    package = tmp_path / "fakepkgs" / "paddleocr"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(FAKE_PADDLEOCR)
+    monkeypatch.syspath_prepend(str(tmp_path / "fakepkgs"))
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "fakepkgs"))  # for the child process
+    monkeypatch.setenv("FAKE_PADDLE_LOG", str(tmp_path / "paddle-log.json"))
+    monkeypatch.setenv("MODEL_CACHE_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("PADDLE_DEVICE", "cpu")
+    monkeypatch.setenv("MODEL_SET_OFFLINE", "0")
+    for name in ("PADDLE_MODE", "PADDLE_PYTHON", "PADDLE_USE_TEXTLINE_ORIENTATION", "FAKE_PADDLE_FAIL"):
+        monkeypatch.delenv(name, raising=False)
+    dirs = {}
+    for prefix in ("PADDLE_DET", "PADDLE_REC", "PADDLE_TEXTLINE_ORI"):
+        directory = tmp_path / prefix.lower()
+        directory.mkdir()
+        (directory / "inference.yml").write_text("Global: {}\n")
+        (directory / "inference.pdiparams").write_bytes(b"\0" * 16)
+        monkeypatch.setenv(f"{prefix}_MODEL_DIR", str(directory))
+        dirs[prefix] = directory
+    monkeypatch.delitem(__import__("sys").modules, "paddleocr", raising=False)
+    model_cache.reset_timings()
+    yield dirs
+    __import__("sys").modules.pop("paddleocr", None)
+
+
+def _image() -> Image.Image:
+    image = Image.new("RGB", (320, 240), "white")
+    image.putpixel((0, 0), (200, 100, 10))  # RGB; the engine must hand Paddle BGR
+    return image
+
+
+def _check_lines(lines):
+    assert [line.text for line in lines] == ["ACME STORE", "TOTAL 12.50", "corner b10 g100 r200"]
+    top, total, corner = lines
+    assert top.bbox == (10.0, 10.0, 150.0, 30.0)
+    assert total.bbox == (10.0, 80.0, 200.0, 100.0)
+    assert corner.bbox == (260.0, 220.0, 319.0, 239.0)
+    assert total.confidence == pytest.approx(0.98)
+    assert [w.text for w in total.words] == ["TOTAL", "12.50"]
+    assert total.words[0].bbox[0] == 10.0 and total.words[-1].bbox[2] == pytest.approx(200.0)
+    assert total.words[0].bbox[2] <= total.words[1].bbox[0]
+
+
+def test_is_available_needs_package_and_model_dirs(fake_paddle, monkeypatch, tmp_path):
+    assert paddle.is_available()
+    monkeypatch.setenv("PADDLE_REC_MODEL_DIR", str(tmp_path / "absent"))
+    assert not paddle.is_available()
+
+
+def test_is_available_false_without_paddleocr(fake_paddle, monkeypatch, tmp_path):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "paddleocr" else real(name, *a))
+    assert not paddle.is_available()  # models are there, the package is not
+    monkeypatch.setenv("PADDLE_MODE", "subprocess")
+    monkeypatch.setenv("PADDLE_PYTHON", str(tmp_path / "no-such-python"))
+    assert not paddle.is_available()
+
+
+def test_in_process_engine_builds_paddleocr_with_every_model_dir(fake_paddle, tmp_path):
+    engine = paddle.PaddleOcrEngine()
+    logged = json.loads((tmp_path / "paddle-log.json").read_text())
+    assert logged["kwargs"] == {
+        "text_detection_model_name": "PP-OCRv5_server_det",
+        "text_detection_model_dir": str(fake_paddle["PADDLE_DET"]),
+        "text_recognition_model_name": "PP-OCRv5_server_rec",
+        "text_recognition_model_dir": str(fake_paddle["PADDLE_REC"]),
+        "use_doc_orientation_classify": False,
+        "use_doc_unwarping": False,
+        "use_textline_orientation": False,
+        "device": "cpu",
+    }
+    assert logged["probe_off"] == "True"
+    _check_lines(engine.recognize(_image()))
+    facts = engine.describe()
+    assert facts["name"] == "paddle" and facts["mode"] == "inprocess" and facts["device"] == "cpu"
+    assert facts["model_cache"]["paddle-det"]["source"] == "env_dir"
+
+
+def test_textline_orientation_model_passed_when_enabled(fake_paddle, tmp_path, monkeypatch):
+    monkeypatch.setenv("PADDLE_USE_TEXTLINE_ORIENTATION", "1")
+    monkeypatch.setenv("PADDLE_DET_LIMIT_SIDE_LEN", "1280")
+    paddle.PaddleOcrEngine()
+    kwargs = json.loads((tmp_path / "paddle-log.json").read_text())["kwargs"]
+    assert kwargs["use_textline_orientation"] is True
+    assert kwargs["textline_orientation_model_name"] == "PP-LCNet_x1_0_textline_ori"
+    assert kwargs["textline_orientation_model_dir"] == str(fake_paddle["PADDLE_TEXTLINE_ORI"])
+    assert kwargs["text_det_limit_side_len"] == 1280
+
+
+def test_missing_models_fail_with_the_prefetch_hint(fake_paddle, monkeypatch, tmp_path):
+    monkeypatch.delenv("PADDLE_DET_MODEL_DIR")
+    monkeypatch.setenv("MODEL_DOWNLOAD", "0")
+    with pytest.raises(model_cache.ModelCacheError, match="prefetch --ocr"):
+        paddle.PaddleOcrEngine()
+
+
+def test_subprocess_engine_gives_the_same_lines(fake_paddle, tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.setenv("PADDLE_MODE", "subprocess")
+    engine = paddle.PaddleOcrEngine()
+    try:
+        logged = json.loads((tmp_path / "paddle-log.json").read_text())
+        assert logged["pid"] != os.getpid()  # Paddle was built in the child
+        assert logged["kwargs"]["text_recognition_model_dir"] == str(fake_paddle["PADDLE_REC"])
+        _check_lines(engine.recognize(_image()))
+        _check_lines(engine.recognize(_image()))  # the child keeps serving
+        assert engine.describe()["mode"] == "subprocess"
+    finally:
+        engine.close()
+
+
+def test_subprocess_failure_is_reported(fake_paddle, monkeypatch):
+    monkeypatch.setenv("PADDLE_MODE", "subprocess")
+    monkeypatch.setenv("FAKE_PADDLE_FAIL", "1")
+    engine = paddle.PaddleOcrEngine()
+    try:
+        with pytest.raises(RuntimeError, match="simulated inference failure"):
+            engine.recognize(_image())
+    finally:
+        engine.close()
+
+
+def test_lines_from_result_falls_back_to_rec_boxes():
+    page = {"rec_texts": ["A B"], "rec_scores": [0.8], "rec_polys": [], "rec_boxes": [[0, 0, 30, 10]]}
+    (line,) = paddle.lines_from_result(page)
+    assert line.bbox == (0.0, 0.0, 30.0, 10.0) and [w.text for w in line.words] == ["A", "B"]
