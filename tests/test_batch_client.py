@@ -120,7 +120,7 @@ class FakeRunPod:
                 self._reply(200, {"id": job_id, "status": "COMPLETED", "output": {"documents": results}})
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
     def stop(self) -> None:
