@@ -19,6 +19,13 @@ from tests.conftest import FakeExtractor, FakeOcr
 from tests.remote_servers import doc_server, moto_s3  # noqa: F401  (fixtures)
 
 
+@pytest.fixture(autouse=True)
+def _trust_local_endpoints(monkeypatch):
+    """The S3 and HTTP servers listen on 127.0.0.1 over http: allowed explicitly here."""
+    monkeypatch.setenv("ALLOW_PRIVATE_URLS", "true")
+    monkeypatch.setenv("ALLOW_HTTP_URLS", "true")
+
+
 @pytest.fixture()
 def pipeline():
     return Pipeline(FakeOcr(), FakeExtractor(), Limits(extract_batch_size=3))
@@ -60,9 +67,7 @@ def test_prefetch_keeps_order_and_bounds_concurrency():
     assert elapsed < 12 * 0.06  # sequential would take ~0.72 s
 
 
-def test_mixed_batch_good_missing_corrupt_and_https(pipeline, moto_s3, bucket_docs, doc_server, invoice_pdf, monkeypatch):
-    monkeypatch.setenv("ALLOW_PRIVATE_URLS", "true")
-    monkeypatch.setenv("ALLOW_HTTP_URLS", "true")
+def test_mixed_batch_good_missing_corrupt_and_https(pipeline, moto_s3, bucket_docs, doc_server, invoice_pdf):
     doc_server.body = invoice_pdf
     b = moto_s3.bucket
     seen = []

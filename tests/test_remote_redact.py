@@ -117,6 +117,8 @@ def test_no_secret_or_signature_in_logs_errors_or_output(moto_s3, doc_server, ca
     missing_sig = signature
     wrong_secret = "Wr0ngSecretValueForTheTest/abc"
     open_settings = FetchSettings(allow_private=True, allow_http=True, retries=1, backoff_s=0.01, read_timeout_s=2)
+    monkeypatch.setenv("ALLOW_PRIVATE_URLS", "true")  # the local servers are trusted explicitly
+    monkeypatch.setenv("ALLOW_HTTP_URLS", "true")
     outputs: list[str] = []
 
     # 1. presigned URL: success, tampered signature, missing object, flaky server with retries
@@ -132,12 +134,10 @@ def test_no_secret_or_signature_in_logs_errors_or_output(moto_s3, doc_server, ca
     assert fetch_url(f"s3://{moto_s3.bucket}/{prefix}a.pdf", s3_config=moto_s3.s3_config) == invoice_pdf
     for config, key in ((dict(moto_s3.s3_config, accessSecret=wrong_secret), "a.pdf"), (moto_s3.s3_config, "nope.pdf")):
         with pytest.raises(DocumentError) as info:
-            fetch_url(f"s3://{moto_s3.bucket}/{prefix}{key}", s3_config=config, settings=FetchSettings(retries=0))
+            fetch_url(f"s3://{moto_s3.bucket}/{prefix}{key}", s3_config=config, settings=open_settings)
         outputs.append(json.dumps(info.value.to_dict()))
 
     # 3. whole jobs: mixed documents, output to S3, and a job whose output cannot be written
-    monkeypatch.setenv("ALLOW_PRIVATE_URLS", "true")
-    monkeypatch.setenv("ALLOW_HTTP_URLS", "true")
     pipeline = Pipeline(FakeOcr(), FakeExtractor(), Limits())
     job_docs = [
         {"id": "presigned", "url": presigned},

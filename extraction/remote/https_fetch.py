@@ -120,6 +120,15 @@ def _check_url(url: str, settings: FetchSettings, address_ok: Callable[[Address]
     return _Target(scheme, host, port, path, addresses)
 
 
+def check_endpoint(url: str, settings: FetchSettings, address_ok: Callable[[Address], bool] = is_public_address) -> None:
+    """Apply the scheme and address rules to a storage endpoint given by a job (``s3Config.endpointUrl``).
+
+    Without this a job could point the worker's S3 client at an internal service. The
+    endpoint is checked when the client is built; boto3 then resolves the name itself.
+    """
+    _check_url(url, settings, address_ok)
+
+
 class _Transient(Exception):
     """A failure worth retrying; carries the error to raise if retries run out."""
 

@@ -120,6 +120,10 @@ def make_client(config: Optional[S3Config] = None, settings: Optional[FetchSetti
 
     region = (config.region if config else None) or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     if config is not None and (config.access_id or config.endpoint_url):
+        if config.endpoint_url:
+            from extraction.remote.https_fetch import check_endpoint
+
+            check_endpoint(config.endpoint_url, settings)
         key: tuple = ("job", *config.cache_key(), settings)
         kwargs: dict[str, Any] = {
             "endpoint_url": config.endpoint_url or None,
