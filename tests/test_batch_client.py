@@ -21,7 +21,7 @@ from extraction import samplegen
 from extraction.batch_client.api import EndpointClient
 from extraction.batch_client.inputs import BatchDocument, group_documents, local_documents
 from extraction.batch_client.runner import BatchOptions, read_done_ids, run_batch
-from tests.remote_servers import free_port
+from tests.remote_servers import free_port, moto_s3  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 requests = pytest.importorskip("requests")
@@ -347,3 +347,17 @@ def test_cli_against_the_fake_api(fake_runpod, tmp_path, monkeypatch, capsys):
     job = next(iter(fake_runpod.jobs.values()))
     assert job["input"]["fields"] == ["total", "date"] and job["input"]["options"] == {"dpi": 150}
     assert json.loads(capsys.readouterr().err.strip().splitlines()[-1])["failed"] == 1
+
+
+def test_s3_prefix_input_lists_documents_for_the_worker(moto_s3, monkeypatch):
+    from extraction.batch_client.inputs import s3_documents
+
+    prefix = f"in-{uuid.uuid4().hex[:6]}/"
+    client = moto_s3.client()
+    for key in ("a.pdf", "sub/b.jpg", "notes.txt", "_manifests/m.json"):
+        client.put_object(Bucket=moto_s3.bucket, Key=prefix + key, Body=b"x")
+    monkeypatch.delenv("ALLOW_PRIVATE_URLS", raising=False)  # the user's own endpoint needs no opt-in
+    docs = s3_documents(f"s3://{moto_s3.bucket}/{prefix}", moto_s3.s3_config)
+    b = moto_s3.bucket
+    assert [(d.id, d.url) for d in docs] == [(f"{prefix}a.pdf", f"s3://{b}/{prefix}a.pdf"), (f"{prefix}sub/b.jpg", f"s3://{b}/{prefix}sub/b.jpg")]
+    assert docs[0].to_job_document() == {"id": f"{prefix}a.pdf", "url": f"s3://{b}/{prefix}a.pdf"}
