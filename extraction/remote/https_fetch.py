@@ -65,7 +65,7 @@ def resolve(host: str, port: int) -> list[Address]:
         pass
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
+    except socket.gaierror:
         raise DocumentError(ErrorCode.FETCH_FAILED, f"cannot resolve host {host!r}") from None
     seen: list[Address] = []
     for info in infos:
@@ -90,7 +90,7 @@ def _check_url(url: str, settings: FetchSettings, address_ok: Callable[[Address]
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError as exc:
+    except ValueError:
         raise DocumentError(ErrorCode.URL_NOT_ALLOWED, f"malformed URL {shown}") from None
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http"):
@@ -258,7 +258,7 @@ def _read_capped(response: urllib3.BaseHTTPResponse, shown: str, settings: Fetch
             chunks.append(chunk)
             if time.monotonic() > deadline:
                 raise DocumentError(ErrorCode.FETCH_TIMEOUT, f"downloading {shown} took longer than {settings.total_timeout_s:g} s")
-    except ReadTimeoutError as exc:
+    except ReadTimeoutError:
         raise _Transient(DocumentError(ErrorCode.FETCH_TIMEOUT, f"{shown} stopped sending data")) from None
     except (ProtocolError, HTTPError, OSError) as exc:
         raise _Transient(DocumentError(ErrorCode.FETCH_FAILED, f"download from {shown} broke off ({type(exc).__name__})")) from None
