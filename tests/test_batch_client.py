@@ -117,7 +117,13 @@ class FakeRunPod:
                     if "poison" in d["id"] else {"id": d["id"], "status": "ok", "fields": {}}
                     for d in docs
                 ]
-                self._reply(200, {"id": job_id, "status": "COMPLETED", "output": {"documents": results}})
+                output: dict[str, Any] = {"documents": results}
+                if "output" in outer.jobs[job_id]["input"]:  # results went to S3: a manifest comes back
+                    output = {
+                        "output": outer.jobs[job_id]["input"]["output"]["url"], "manifest_key": "m.json",
+                        "documents": [{"id": r["id"], "status": r["status"], "key": r["id"] + ".json", "written": True} for r in results],
+                    }
+                self._reply(200, {"id": job_id, "status": "COMPLETED", "output": output})
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
@@ -361,3 +367,18 @@ def test_s3_prefix_input_lists_documents_for_the_worker(moto_s3, monkeypatch):
     b = moto_s3.bucket
     assert [(d.id, d.url) for d in docs] == [(f"{prefix}a.pdf", f"s3://{b}/{prefix}a.pdf"), (f"{prefix}sub/b.jpg", f"s3://{b}/{prefix}sub/b.jpg")]
     assert docs[0].to_job_document() == {"id": f"{prefix}a.pdf", "url": f"s3://{b}/{prefix}a.pdf"}
+
+
+def test_output_url_lines_carry_the_manifest_entries(fake_runpod, tmp_path, monkeypatch):
+    from extraction.batch_client.cli import main
+
+    _files(tmp_path / "docs", ["a.pdf", "b.pdf"])
+    monkeypatch.setenv("RUNPOD_API_KEY", "test-key")
+    out = tmp_path / "o.jsonl"
+    code = main([str(tmp_path / "docs"), "-o", str(out), "--base-url", fake_runpod.url, "--no-progress",
+                 "--output-url", "s3://results/run-1/", "--poll-interval", "0.01"])
+    assert code == 0
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert {x["output"] for x in lines} == {"s3://results/run-1/"}
+    assert all(x["key"].endswith(".json") and x["written"] and x["job_id"] for x in lines)
+    assert next(iter(fake_runpod.jobs.values()))["input"]["output"] == {"url": "s3://results/run-1/"}
