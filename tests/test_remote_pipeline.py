@@ -154,3 +154,19 @@ def test_invalid_output_url_is_a_job_error(pipeline, invoice_pdf):
     with pytest.raises(JobInputError) as info:
         pipeline.run_job({"document": {"base64": base64.b64encode(invoice_pdf).decode()}, "output": {"url": "https://x.example/out/"}})
     assert info.value.code.value == "invalid_input"
+
+
+def test_prefetch_does_not_wait_for_pending_downloads_when_the_consumer_stops():
+    release = threading.Event()
+
+    def fetch(i: int) -> int:
+        if i > 0:
+            release.wait(5)
+        return i
+
+    started = time.monotonic()
+    generator = prefetch(range(4), fetch, workers=3)
+    assert next(generator)[0] == 0
+    generator.close()  # e.g. the job failed on the first document
+    assert time.monotonic() - started < 1.0
+    release.set()

@@ -210,3 +210,8 @@ def test_bad_output_urls_are_refused(url):
     with pytest.raises(DocumentError) as info:
         ResultWriter(url, client=object())
     assert info.value.code == ErrorCode.INVALID_INPUT
+
+
+def test_only_s3_prefixes_expand():
+    docs, errors = expand_documents([DocumentInput(url="https://files.example.com/inbox/", recursive=True)], SourceContext())
+    assert len(docs) == 1 and errors[0].code == ErrorCode.INVALID_INPUT
