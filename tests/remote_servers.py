@@ -251,7 +251,7 @@ import pytest  # noqa: E402
 
 @pytest.fixture(scope="session")
 def moto_s3():
-    """moto's S3 server on 127.0.0.1 with credentials enforced; stopped after the session."""
+    """moto's S3 server on 127.0.0.1 with credentials enforced; stopped after the test run."""
     pytest.importorskip("moto.server")
     pytest.importorskip("boto3")
     server = MotoS3.start()

@@ -29,7 +29,7 @@ def _trust_local_endpoints(monkeypatch):
 
 @pytest.fixture()
 def prefix(moto_s3) -> str:
-    """A fresh key prefix per test, so tests sharing the session server do not collide."""
+    """A fresh key prefix per test, so tests sharing one server do not collide."""
     return f"t-{uuid.uuid4().hex[:8]}/"
 
 
