@@ -15,12 +15,40 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 _POLICY = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
 )
+
+
+def self_signed_certificate(folder: Path, host: str = "localhost") -> tuple[str, str]:
+    """A certificate for ``host`` (and its key), written as PEM files; the certificate doubles as the CA bundle."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
 
 
 def free_port() -> int:
@@ -72,7 +100,7 @@ class MotoS3:
             except requests.RequestException:
                 if time.monotonic() > deadline or process.poll() is not None:
                     process.kill()
-                    raise RuntimeError("moto server did not start")
+                    raise RuntimeError("moto server did not start") from None
                 time.sleep(0.1)
         iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="setup", aws_secret_access_key="setup")
         iam.create_user(UserName="extraction-tests")
@@ -93,7 +121,7 @@ class MotoS3:
 class DocServer:
     """HTTP server on 127.0.0.1 with scripted paths; records hits and bytes sent per path."""
 
-    def __init__(self, body: bytes = b"%PDF-1.4 test document") -> None:
+    def __init__(self, body: bytes = b"%PDF-1.4 test document", tls: "tuple[str, str] | None" = None) -> None:
         self.body = body
         self.hits: dict[str, int] = {}
         self.sent: dict[str, int] = {}
@@ -113,12 +141,20 @@ class DocServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
+        self.scheme = "http"
+        if tls is not None:  # (certificate file, key file)
+            import ssl
+
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def stop(self) -> None:
         self.httpd.shutdown()
@@ -215,7 +251,7 @@ import pytest  # noqa: E402
 
 @pytest.fixture(scope="session")
 def moto_s3():
-    """moto's S3 server on 127.0.0.1 with credentials enforced; stopped after the session."""
+    """moto's S3 server on 127.0.0.1 with credentials enforced; stopped after the test run."""
     pytest.importorskip("moto.server")
     pytest.importorskip("boto3")
     server = MotoS3.start()

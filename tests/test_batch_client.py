@@ -21,7 +21,7 @@ from extraction import samplegen
 from extraction.batch_client.api import EndpointClient
 from extraction.batch_client.inputs import BatchDocument, group_documents, local_documents
 from extraction.batch_client.runner import BatchOptions, read_done_ids, run_batch
-from tests.remote_servers import free_port
+from tests.remote_servers import free_port, moto_s3  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 requests = pytest.importorskip("requests")
@@ -117,10 +117,16 @@ class FakeRunPod:
                     if "poison" in d["id"] else {"id": d["id"], "status": "ok", "fields": {}}
                     for d in docs
                 ]
-                self._reply(200, {"id": job_id, "status": "COMPLETED", "output": {"documents": results}})
+                output: dict[str, Any] = {"documents": results}
+                if "output" in outer.jobs[job_id]["input"]:  # results went to S3: a manifest comes back
+                    output = {
+                        "output": outer.jobs[job_id]["input"]["output"]["url"], "manifest_key": "m.json",
+                        "documents": [{"id": r["id"], "status": r["status"], "key": r["id"] + ".json", "written": True} for r in results],
+                    }
+                self._reply(200, {"id": job_id, "status": "COMPLETED", "output": output})
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
     def stop(self) -> None:
@@ -302,3 +308,77 @@ def test_end_to_end_concurrency_against_dev_server(dev_server, corpus, tmp_path)
     assert report.jobs == 6 and report.failed == 1 and report.succeeded == 11  # broken.pdf is among the PDFs
     assert peak >= 2
     assert client._status_method == "POST"  # the dev server's /status is POST-only
+
+
+def test_resume_skips_final_lines_and_repairs_a_cut_off_last_line(fake_runpod, tmp_path):
+    docs = _files(tmp_path / "docs", ["a.pdf", "b.pdf", "c.pdf"])
+    out = tmp_path / "out.jsonl"
+    a, b, c = (d.id for d in docs)
+    out.write_text(
+        json.dumps({"id": a, "status": "ok"}) + "\n"
+        + json.dumps({"id": b, "status": "error", "error": {"code": "job_failed", "message": "x"}}) + "\n"
+        + '{"id": "' + c + '", "stat'  # killed mid-write
+    )
+    report = run_batch(EndpointClient(fake_runpod.url, "test-key"), docs, out, BatchOptions(poll_s=0.01, max_poll_s=0.02))
+    assert report.skipped == 1 and report.succeeded == 2
+    lines = out.read_text().splitlines()
+    parsed = [json.loads(x) for x in lines[:2] + lines[3:]]
+    assert [p["id"] for p in parsed] == [a, b, b, c] or [p["id"] for p in parsed] == [a, b, c, b]
+    sent = [d["id"] for job in fake_runpod.jobs.values() for d in job["input"]["documents"]]
+    assert sorted(sent) == [b, c]
+
+
+def test_cli_needs_an_endpoint(tmp_path, monkeypatch, capsys):
+    from extraction.batch_client.cli import main
+
+    monkeypatch.delenv("RUNPOD_ENDPOINT_ID", raising=False)
+    (tmp_path / "a.pdf").write_bytes(b"%PDF")
+    assert main([str(tmp_path), "-o", str(tmp_path / "o.jsonl"), "--no-progress"]) == 2
+    assert "--endpoint-id" in capsys.readouterr().err
+    monkeypatch.delenv("RUNPOD_API_KEY", raising=False)
+    assert main([str(tmp_path), "-o", str(tmp_path / "o.jsonl"), "--endpoint-id", "x", "--no-progress"]) == 2
+    assert "RUNPOD_API_KEY" in capsys.readouterr().err
+
+
+def test_cli_against_the_fake_api(fake_runpod, tmp_path, monkeypatch, capsys):
+    from extraction.batch_client.cli import main
+
+    docs = _files(tmp_path / "docs", ["a.pdf", "b.pdf", "poison.pdf"])
+    monkeypatch.setenv("RUNPOD_API_KEY", "test-key")
+    out = tmp_path / "o.jsonl"
+    code = main([str(tmp_path / "docs"), "-o", str(out), "--base-url", fake_runpod.url, "--no-progress", "--batch-size", "1",
+                 "--fields", "total,date", "--options", '{"dpi": 150}', "--poll-interval", "0.01"])
+    assert code == 1  # poison.pdf fails as a document
+    assert len(out.read_text().splitlines()) == len(docs)
+    job = next(iter(fake_runpod.jobs.values()))
+    assert job["input"]["fields"] == ["total", "date"] and job["input"]["options"] == {"dpi": 150}
+    assert json.loads(capsys.readouterr().err.strip().splitlines()[-1])["failed"] == 1
+
+
+def test_s3_prefix_input_lists_documents_for_the_worker(moto_s3, monkeypatch):
+    from extraction.batch_client.inputs import s3_documents
+
+    prefix = f"in-{uuid.uuid4().hex[:6]}/"
+    client = moto_s3.client()
+    for key in ("a.pdf", "sub/b.jpg", "notes.txt", "_manifests/m.json"):
+        client.put_object(Bucket=moto_s3.bucket, Key=prefix + key, Body=b"x")
+    monkeypatch.delenv("ALLOW_PRIVATE_URLS", raising=False)  # the user's own endpoint needs no opt-in
+    docs = s3_documents(f"s3://{moto_s3.bucket}/{prefix}", moto_s3.s3_config)
+    b = moto_s3.bucket
+    assert [(d.id, d.url) for d in docs] == [(f"{prefix}a.pdf", f"s3://{b}/{prefix}a.pdf"), (f"{prefix}sub/b.jpg", f"s3://{b}/{prefix}sub/b.jpg")]
+    assert docs[0].to_job_document() == {"id": f"{prefix}a.pdf", "url": f"s3://{b}/{prefix}a.pdf"}
+
+
+def test_output_url_lines_carry_the_manifest_entries(fake_runpod, tmp_path, monkeypatch):
+    from extraction.batch_client.cli import main
+
+    _files(tmp_path / "docs", ["a.pdf", "b.pdf"])
+    monkeypatch.setenv("RUNPOD_API_KEY", "test-key")
+    out = tmp_path / "o.jsonl"
+    code = main([str(tmp_path / "docs"), "-o", str(out), "--base-url", fake_runpod.url, "--no-progress",
+                 "--output-url", "s3://results/run-1/", "--poll-interval", "0.01"])
+    assert code == 0
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert {x["output"] for x in lines} == {"s3://results/run-1/"}
+    assert all(x["key"].endswith(".json") and x["written"] and x["job_id"] for x in lines)
+    assert next(iter(fake_runpod.jobs.values()))["input"]["output"] == {"url": "s3://results/run-1/"}

@@ -100,7 +100,15 @@ def test_guard_is_reapplied_on_every_redirect_hop(doc_server, path):
 def test_guard_off_follows_the_same_redirect(doc_server):
     # Control for the test above: with the guard off the hop is attempted (and fails to connect).
     err = _error(doc_server.url("/to-private"), OPEN)
-    assert err.code in (ErrorCode.FETCH_FAILED, ErrorCode.FETCH_TIMEOUT)
+    assert err.code == ErrorCode.FETCH_FAILED and "cannot connect" in err.message
+
+
+def test_every_resolved_address_is_tried(doc_server, monkeypatch):
+    from extraction.remote import https_fetch
+
+    # A name that resolves to an address nobody listens on first, then the test server.
+    monkeypatch.setattr(https_fetch, "resolve", lambda host, port: [ipaddress.ip_address("127.0.0.2"), ipaddress.ip_address("127.0.0.1")])
+    assert fetch_https(f"http://files.invalid:{doc_server.port}/doc", OPEN) == doc_server.body
 
 
 @pytest.mark.parametrize(
@@ -150,3 +158,37 @@ def test_query_string_never_appears_in_errors(doc_server):
     assert err.code == ErrorCode.NOT_FOUND
     assert "deadbeefcafe" not in err.message and "AKIAEXAMPLE" not in err.message
     assert "/missing" in err.message
+
+
+@pytest.fixture()
+def tls_server(tmp_path):
+    pytest.importorskip("cryptography")
+    from tests.remote_servers import DocServer, self_signed_certificate
+
+    cert, key = self_signed_certificate(tmp_path, "localhost")
+    server = DocServer(tls=(cert, key))
+    yield server, cert
+    server.stop()
+
+
+def test_https_connects_to_the_checked_address_and_verifies_the_host_name(tls_server):
+    server, cert = tls_server
+    settings = FetchSettings(**{**OPEN.__dict__, "allow_http": False, "ca_bundle": cert})
+    # "localhost" is resolved once, the connection goes to that address, and the
+    # certificate is still checked against the name "localhost" (SNI included).
+    assert fetch_https(server.url("/doc", host="localhost"), settings) == server.body
+
+
+def test_https_certificate_for_another_name_is_refused_without_retries(tls_server):
+    server, cert = tls_server
+    settings = FetchSettings(**{**OPEN.__dict__, "allow_http": False, "ca_bundle": cert, "retries": 3})
+    err = _error(server.url("/doc", host="127.0.0.1"), settings)  # the certificate names only "localhost"
+    assert err.code == ErrorCode.FETCH_FAILED and "TLS" in err.message
+    assert server.hits == {}
+
+
+def test_https_with_an_untrusted_certificate_is_refused(tls_server):
+    server, _ = tls_server
+    settings = FetchSettings(**{**OPEN.__dict__, "allow_http": False})  # default CA bundle
+    err = _error(server.url("/doc", host="localhost"), settings)
+    assert err.code == ErrorCode.FETCH_FAILED

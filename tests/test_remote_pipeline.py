@@ -19,6 +19,13 @@ from tests.conftest import FakeExtractor, FakeOcr
 from tests.remote_servers import doc_server, moto_s3  # noqa: F401  (fixtures)
 
 
+@pytest.fixture(autouse=True)
+def _trust_local_endpoints(monkeypatch):
+    """The S3 and HTTP servers listen on 127.0.0.1 over http: allowed explicitly here."""
+    monkeypatch.setenv("ALLOW_PRIVATE_URLS", "true")
+    monkeypatch.setenv("ALLOW_HTTP_URLS", "true")
+
+
 @pytest.fixture()
 def pipeline():
     return Pipeline(FakeOcr(), FakeExtractor(), Limits(extract_batch_size=3))
@@ -60,9 +67,7 @@ def test_prefetch_keeps_order_and_bounds_concurrency():
     assert elapsed < 12 * 0.06  # sequential would take ~0.72 s
 
 
-def test_mixed_batch_good_missing_corrupt_and_https(pipeline, moto_s3, bucket_docs, doc_server, invoice_pdf, monkeypatch):
-    monkeypatch.setenv("ALLOW_PRIVATE_URLS", "true")
-    monkeypatch.setenv("ALLOW_HTTP_URLS", "true")
+def test_mixed_batch_good_missing_corrupt_and_https(pipeline, moto_s3, bucket_docs, doc_server, invoice_pdf):
     doc_server.body = invoice_pdf
     b = moto_s3.bucket
     seen = []
@@ -149,3 +154,19 @@ def test_invalid_output_url_is_a_job_error(pipeline, invoice_pdf):
     with pytest.raises(JobInputError) as info:
         pipeline.run_job({"document": {"base64": base64.b64encode(invoice_pdf).decode()}, "output": {"url": "https://x.example/out/"}})
     assert info.value.code.value == "invalid_input"
+
+
+def test_prefetch_does_not_wait_for_pending_downloads_when_the_consumer_stops():
+    release = threading.Event()
+
+    def fetch(i: int) -> int:
+        if i > 0:
+            release.wait(5)
+        return i
+
+    started = time.monotonic()
+    generator = prefetch(range(4), fetch, workers=3)
+    assert next(generator)[0] == 0
+    generator.close()  # e.g. the job failed on the first document
+    assert time.monotonic() - started < 1.0
+    release.set()

@@ -87,8 +87,9 @@ def captured_logs():
     safe_handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
     raw_handler = logging.StreamHandler(raw)
     old_level = root.level
-    # The raw handler must see records before the filter rewrites them in place.
-    root.addHandler(raw_handler)
+    # The raw handler must see records before any redacting filter rewrites them in place
+    # (the worker's own handler may already be installed on the root logger).
+    root.handlers.insert(0, raw_handler)
     root.addHandler(safe_handler)
     root.setLevel(logging.DEBUG)
     try:
@@ -116,6 +117,8 @@ def test_no_secret_or_signature_in_logs_errors_or_output(moto_s3, doc_server, ca
     missing_sig = signature
     wrong_secret = "Wr0ngSecretValueForTheTest/abc"
     open_settings = FetchSettings(allow_private=True, allow_http=True, retries=1, backoff_s=0.01, read_timeout_s=2)
+    monkeypatch.setenv("ALLOW_PRIVATE_URLS", "true")  # the local servers are trusted explicitly
+    monkeypatch.setenv("ALLOW_HTTP_URLS", "true")
     outputs: list[str] = []
 
     # 1. presigned URL: success, tampered signature, missing object, flaky server with retries
@@ -131,12 +134,10 @@ def test_no_secret_or_signature_in_logs_errors_or_output(moto_s3, doc_server, ca
     assert fetch_url(f"s3://{moto_s3.bucket}/{prefix}a.pdf", s3_config=moto_s3.s3_config) == invoice_pdf
     for config, key in ((dict(moto_s3.s3_config, accessSecret=wrong_secret), "a.pdf"), (moto_s3.s3_config, "nope.pdf")):
         with pytest.raises(DocumentError) as info:
-            fetch_url(f"s3://{moto_s3.bucket}/{prefix}{key}", s3_config=config, settings=FetchSettings(retries=0))
+            fetch_url(f"s3://{moto_s3.bucket}/{prefix}{key}", s3_config=config, settings=open_settings)
         outputs.append(json.dumps(info.value.to_dict()))
 
     # 3. whole jobs: mixed documents, output to S3, and a job whose output cannot be written
-    monkeypatch.setenv("ALLOW_PRIVATE_URLS", "true")
-    monkeypatch.setenv("ALLOW_HTTP_URLS", "true")
     pipeline = Pipeline(FakeOcr(), FakeExtractor(), Limits())
     job_docs = [
         {"id": "presigned", "url": presigned},

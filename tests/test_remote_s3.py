@@ -16,12 +16,20 @@ from extraction.schema import DocumentInput
 from extraction.sources import SourceContext
 from tests.remote_servers import moto_s3  # noqa: F401  (fixture)
 
-SETTINGS = FetchSettings(connect_timeout_s=2, read_timeout_s=5, retries=0)
+# moto listens on http://127.0.0.1: the job's endpoint is allowed explicitly, as on a trusted network.
+SETTINGS = FetchSettings(connect_timeout_s=2, read_timeout_s=5, retries=0, allow_private=True, allow_http=True)
+
+
+@pytest.fixture(autouse=True)
+def _trust_local_endpoints(monkeypatch):
+    """For code paths that read the settings from the environment (prefix expansion)."""
+    monkeypatch.setenv("ALLOW_PRIVATE_URLS", "true")
+    monkeypatch.setenv("ALLOW_HTTP_URLS", "true")
 
 
 @pytest.fixture()
 def prefix(moto_s3) -> str:
-    """A fresh key prefix per test, so tests sharing the session server do not collide."""
+    """A fresh key prefix per test, so tests sharing one server do not collide."""
     return f"t-{uuid.uuid4().hex[:8]}/"
 
 
@@ -38,6 +46,17 @@ def test_get_object(moto_s3, prefix):
 def test_bucket_name_from_s3config_fills_an_empty_bucket(moto_s3, prefix):
     _put(moto_s3, prefix + "b.pdf", b"%PDF-1.4 b")
     assert fetch_url(f"s3:///{prefix}b.pdf", s3_config=moto_s3.s3_config, settings=SETTINGS) == b"%PDF-1.4 b"
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "allow_http"), [("http://127.0.0.1:9/", True), ("http://169.254.169.254/", True), ("http://s3.example.com/", False)]
+)
+def test_job_endpoint_is_guarded_like_a_url(moto_s3, endpoint, allow_http):
+    config = dict(moto_s3.s3_config, endpointUrl=endpoint)
+    settings = FetchSettings(retries=0, allow_private=False, allow_http=allow_http)
+    with pytest.raises(DocumentError) as info:
+        fetch_url(f"s3://{moto_s3.bucket}/x.pdf", s3_config=config, settings=settings)
+    assert info.value.code == ErrorCode.URL_NOT_ALLOWED
 
 
 def test_missing_key_is_not_found(moto_s3, prefix):
@@ -191,3 +210,8 @@ def test_bad_output_urls_are_refused(url):
     with pytest.raises(DocumentError) as info:
         ResultWriter(url, client=object())
     assert info.value.code == ErrorCode.INVALID_INPUT
+
+
+def test_only_s3_prefixes_expand():
+    docs, errors = expand_documents([DocumentInput(url="https://files.example.com/inbox/", recursive=True)], SourceContext())
+    assert len(docs) == 1 and errors[0].code == ErrorCode.INVALID_INPUT

@@ -109,25 +109,26 @@ def prefetch(items: Iterable[T], fetch: Callable[[T], Any], workers: int) -> Ite
     workers = max(1, workers)
     iterator = iter(items)
     window: deque[tuple[T, Future]] = deque()
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prefetch") as pool:
-        try:
-            for item in iterator:
-                window.append((item, pool.submit(fetch, item)))
-                if len(window) >= workers:
-                    break
-            while window:
-                item, future = window.popleft()
-                try:
-                    result, error = future.result(), None
-                except BaseException as exc:  # handed to the consumer, which decides
-                    result, error = None, exc
-                nxt = next(iterator, _END)
-                if nxt is not _END:
-                    window.append((nxt, pool.submit(fetch, nxt)))  # type: ignore[arg-type]
-                yield item, result, error
-        finally:
-            for _, future in window:
-                future.cancel()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prefetch")
+    try:
+        for item in iterator:
+            window.append((item, pool.submit(fetch, item)))
+            if len(window) >= workers:
+                break
+        while window:
+            item, future = window.popleft()
+            try:
+                result, error = future.result(), None
+            except BaseException as exc:  # handed to the consumer, which decides
+                result, error = None, exc
+            nxt = next(iterator, _END)
+            if nxt is not _END:
+                window.append((nxt, pool.submit(fetch, nxt)))
+            yield item, result, error
+    finally:
+        # If the consumer stops early (job failed, generator closed), do not wait for
+        # downloads still running: they end on their own timeouts.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 _END: Any = object()

@@ -19,7 +19,14 @@ from typing import Callable, Optional
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
-from urllib3.exceptions import ConnectTimeoutError, HTTPError, ProtocolError, ReadTimeoutError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+    SSLError,
+)
 
 from extraction.errors import DocumentError, ErrorCode
 from extraction.remote.redact import redact_url
@@ -58,7 +65,7 @@ def resolve(host: str, port: int) -> list[Address]:
         pass
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
+    except socket.gaierror:
         raise DocumentError(ErrorCode.FETCH_FAILED, f"cannot resolve host {host!r}") from None
     seen: list[Address] = []
     for info in infos:
@@ -74,7 +81,7 @@ class _Target:
     host: str
     port: int
     path: str
-    address: Address
+    addresses: list[Address]
 
 
 def _check_url(url: str, settings: FetchSettings, address_ok: Callable[[Address], bool]) -> _Target:
@@ -83,7 +90,7 @@ def _check_url(url: str, settings: FetchSettings, address_ok: Callable[[Address]
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError as exc:
+    except ValueError:
         raise DocumentError(ErrorCode.URL_NOT_ALLOWED, f"malformed URL {shown}") from None
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http"):
@@ -110,7 +117,16 @@ def _check_url(url: str, settings: FetchSettings, address_ok: Callable[[Address]
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
-    return _Target(scheme, host, port, path, addresses[0])
+    return _Target(scheme, host, port, path, addresses)
+
+
+def check_endpoint(url: str, settings: FetchSettings, address_ok: Callable[[Address], bool] = is_public_address) -> None:
+    """Apply the scheme and address rules to a storage endpoint given by a job (``s3Config.endpointUrl``).
+
+    Without this a job could point the worker's S3 client at an internal service. The
+    endpoint is checked when the client is built; boto3 then resolves the name itself.
+    """
+    _check_url(url, settings, address_ok)
 
 
 class _Transient(Exception):
@@ -122,17 +138,20 @@ class _Transient(Exception):
         self.retry_after = retry_after
 
 
-def _pool(target: _Target, settings: FetchSettings) -> urllib3.HTTPConnectionPool:
+def _pool(target: _Target, address: Address, settings: FetchSettings) -> urllib3.HTTPConnectionPool:
     timeout = urllib3.Timeout(connect=settings.connect_timeout_s, read=settings.read_timeout_s)
-    ip = str(target.address)
+    ip = str(address)
     if target.scheme == "https":
         kwargs = {}
-        try:
-            import certifi
+        if settings.ca_bundle:
+            kwargs["ca_certs"] = settings.ca_bundle
+        else:
+            try:
+                import certifi
 
-            kwargs["ca_certs"] = certifi.where()
-        except ImportError:  # pragma: no cover - certifi comes with requests
-            pass
+                kwargs["ca_certs"] = certifi.where()
+            except ImportError:  # pragma: no cover - certifi comes with requests
+                pass
         return urllib3.HTTPSConnectionPool(
             ip, target.port, timeout=timeout, retries=False, maxsize=1,
             cert_reqs="CERT_REQUIRED", server_hostname=target.host, assert_hostname=target.host, **kwargs,
@@ -153,26 +172,45 @@ def _retry_after(value: Optional[str]) -> Optional[float]:
         return None
 
 
+def _open(target: _Target, settings: FetchSettings, shown: str) -> tuple[urllib3.HTTPConnectionPool, urllib3.BaseHTTPResponse]:
+    """Send the GET to the first checked address that accepts a connection."""
+    headers = {"Host": _host_header(target), "User-Agent": _USER_AGENT, "Accept-Encoding": "identity"}
+    failure: Optional[BaseException] = None
+    for address in target.addresses:
+        pool = _pool(target, address, settings)
+        try:
+            response = pool.urlopen(
+                "GET", target.path, headers=headers,
+                redirect=False, retries=False, preload_content=False, assert_same_host=False,
+            )
+            return pool, response
+        except (NewConnectionError, ConnectTimeoutError) as exc:  # try the next address
+            pool.close()
+            failure = exc
+            continue
+        except ReadTimeoutError:
+            pool.close()
+            raise _Transient(DocumentError(ErrorCode.FETCH_TIMEOUT, f"{shown} did not answer in time")) from None
+        except SSLError:
+            pool.close()
+            # Not transient: a certificate that does not verify will not verify on retry.
+            raise DocumentError(ErrorCode.FETCH_FAILED, f"TLS verification failed for {shown}") from None
+        except (HTTPError, OSError) as exc:
+            pool.close()
+            raise _Transient(DocumentError(ErrorCode.FETCH_FAILED, f"connection to {shown} failed ({type(exc).__name__})")) from None
+    if isinstance(failure, ConnectTimeoutError) and not isinstance(failure, NewConnectionError):
+        raise _Transient(DocumentError(ErrorCode.FETCH_TIMEOUT, f"connecting to {shown} timed out"))
+    raise _Transient(DocumentError(ErrorCode.FETCH_FAILED, f"cannot connect to {shown}"))
+
+
 def _one_attempt(url: str, settings: FetchSettings, address_ok: Callable[[Address], bool], deadline: float) -> bytes:
     """Follow redirects from ``url`` and read the body up to the cap; raise on any failure."""
     shown = redact_url(url)
     for _hop in range(settings.max_redirects + 1):
         target = _check_url(url, settings, address_ok)
         shown = redact_url(url)
-        pool = _pool(target, settings)
+        pool, response = _open(target, settings, shown)
         try:
-            try:
-                response = pool.urlopen(
-                    "GET", target.path,
-                    headers={"Host": _host_header(target), "User-Agent": _USER_AGENT, "Accept-Encoding": "identity"},
-                    redirect=False, retries=False, preload_content=False, assert_same_host=False,
-                )
-            except ConnectTimeoutError as exc:
-                raise _Transient(DocumentError(ErrorCode.FETCH_TIMEOUT, f"connecting to {shown} timed out")) from None
-            except ReadTimeoutError as exc:
-                raise _Transient(DocumentError(ErrorCode.FETCH_TIMEOUT, f"{shown} did not answer in time")) from None
-            except (HTTPError, OSError) as exc:
-                raise _Transient(DocumentError(ErrorCode.FETCH_FAILED, f"connection to {shown} failed ({type(exc).__name__})")) from None
             try:
                 status = response.status
                 if status in _REDIRECTS:
@@ -220,7 +258,7 @@ def _read_capped(response: urllib3.BaseHTTPResponse, shown: str, settings: Fetch
             chunks.append(chunk)
             if time.monotonic() > deadline:
                 raise DocumentError(ErrorCode.FETCH_TIMEOUT, f"downloading {shown} took longer than {settings.total_timeout_s:g} s")
-    except ReadTimeoutError as exc:
+    except ReadTimeoutError:
         raise _Transient(DocumentError(ErrorCode.FETCH_TIMEOUT, f"{shown} stopped sending data")) from None
     except (ProtocolError, HTTPError, OSError) as exc:
         raise _Transient(DocumentError(ErrorCode.FETCH_FAILED, f"download from {shown} broke off ({type(exc).__name__})")) from None

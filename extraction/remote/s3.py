@@ -85,6 +85,7 @@ def parse_s3_url(url: str, default_bucket: Optional[str] = None) -> S3Location:
 
 _clients: dict[tuple, Any] = {}
 _clients_lock = threading.Lock()
+_MAX_CLIENTS = 32
 
 
 def _client_config(settings: FetchSettings, path_style: bool) -> Any:
@@ -119,6 +120,10 @@ def make_client(config: Optional[S3Config] = None, settings: Optional[FetchSetti
 
     region = (config.region if config else None) or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     if config is not None and (config.access_id or config.endpoint_url):
+        if config.endpoint_url:
+            from extraction.remote.https_fetch import check_endpoint
+
+            check_endpoint(config.endpoint_url, settings)
         key: tuple = ("job", *config.cache_key(), settings)
         kwargs: dict[str, Any] = {
             "endpoint_url": config.endpoint_url or None,
@@ -145,6 +150,8 @@ def make_client(config: Optional[S3Config] = None, settings: Optional[FetchSetti
             client = boto3.session.Session().client(
                 "s3", region_name=region, config=_client_config(settings, path_style), **kwargs
             )
+            if len(_clients) >= _MAX_CLIENTS:  # jobs with their own credentials: keep the newest
+                _clients.pop(next(iter(_clients)))
             _clients[key] = client
         return client
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Optional
 
 
 def _env_bool(name: str, default: bool = False) -> bool:
@@ -46,6 +47,7 @@ class FetchSettings:
     allow_http: bool = False
     max_prefix_objects: int = 1000
     prefetch: int = 4
+    ca_bundle: Optional[str] = None
 
     @classmethod
     def from_env(cls) -> "FetchSettings":
@@ -63,4 +65,5 @@ class FetchSettings:
             allow_http=_env_bool("ALLOW_HTTP_URLS"),
             max_prefix_objects=max(1, _env_int("MAX_PREFIX_OBJECTS", d.max_prefix_objects)),
             prefetch=max(1, _env_int("FETCH_CONCURRENCY", d.prefetch)),
+            ca_bundle=os.environ.get("FETCH_CA_BUNDLE") or None,
         )
