@@ -14,12 +14,9 @@ def setup_logging(level: str | None = None) -> None:
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    try:
-        from extraction.remote.redact import RedactingFilter  # type: ignore[import-not-found]
+    from extraction.remote.redact import RedactingFilter
 
-        handler.addFilter(RedactingFilter())
-    except ImportError:
-        pass
+    handler.addFilter(RedactingFilter())
     root.addHandler(handler)
     root.setLevel((level or os.environ.get("LOG_LEVEL") or "INFO").upper())
     root._extraction_configured = True  # type: ignore[attr-defined]

@@ -361,11 +361,9 @@ def _open_output(parsed: JobInput, job: Optional[dict[str, Any]], context: Sourc
     """A writer for ``output.url`` (results go to S3, the job returns the manifest), or None."""
     if parsed.output is None:
         return None
-    try:
-        from extraction.remote import settings_for
-        from extraction.remote.output import ResultWriter
-    except ImportError:
-        raise JobInputError(ErrorCode.INVALID_INPUT, "'output' is not supported by this build") from None
+    from extraction.remote import settings_for
+    from extraction.remote.output import ResultWriter
+
     try:
         return ResultWriter(parsed.output.url, s3_config=context.s3_config, job_id=(job or {}).get("id"), settings=settings_for(context))
     except DocumentError as exc:

@@ -67,10 +67,8 @@ def read_document_bytes(doc: DocumentInput, context: SourceContext) -> bytes:
 
 
 def _fetch_url(doc: DocumentInput, context: SourceContext) -> bytes:
-    try:
-        from extraction.remote import fetch_document  # type: ignore[attr-defined]
-    except ImportError:
-        raise DocumentError(ErrorCode.URL_NOT_ALLOWED, "url documents are not supported by this build; send base64") from None
+    from extraction.remote import fetch_document  # imported on first use: boto3/requests stay out of start-up
+
     return fetch_document(doc, context)
 
 
@@ -84,10 +82,8 @@ def expand_documents(documents: list[DocumentInput], context: SourceContext) -> 
     """
     if not any(doc.url and (doc.recursive or doc.url.endswith("/")) for doc in documents):
         return documents, {}
-    try:
-        from extraction.remote import expand_documents as expand
-    except ImportError:
-        return documents, {}  # each url document then fails on its own in read_document_bytes
+    from extraction.remote import expand_documents as expand
+
     return expand(documents, context)
 
 
@@ -110,14 +106,12 @@ def prefetch_documents(
         return data, round((time.perf_counter() - started) * 1000.0, 1)
 
     items = list(enumerate(documents))
-    try:
-        from extraction.remote import prefetch
+    workers = 1
+    if any(doc.url for doc in documents):
         from extraction.remote.settings import FetchSettings
 
-        workers = FetchSettings.from_env().prefetch if any(doc.url for doc in documents) else 1
-    except ImportError:
-        prefetch, workers = None, 1
-    if prefetch is None or workers <= 1:
+        workers = FetchSettings.from_env().prefetch
+    if workers <= 1:
         for item in items:
             try:
                 data, ms = fetch(item)
@@ -125,6 +119,8 @@ def prefetch_documents(
             except Exception as exc:
                 yield item[0], item[1], None, exc, 0.0
         return
+    from extraction.remote import prefetch
+
     for item, outcome, error in prefetch(items, fetch, workers):
         data, ms = outcome if error is None else (None, 0.0)
         yield item[0], item[1], data, error, ms

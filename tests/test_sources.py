@@ -54,10 +54,10 @@ def test_size_cap_applies_before_and_after_decoding():
     assert info.value.code == ErrorCode.TOO_LARGE
 
 
-def test_url_documents_without_remote_support_are_refused_clearly(monkeypatch):
-    import sys
-
-    monkeypatch.setitem(sys.modules, "extraction.remote", None)  # simulate a build without it
+@pytest.mark.parametrize("url", ["ftp://example.com/a.pdf", "file:///etc/passwd", "http://127.0.0.1/a.pdf"])
+def test_url_documents_with_disallowed_schemes_or_hosts_are_refused(url, monkeypatch):
+    monkeypatch.delenv("ALLOW_PRIVATE_URLS", raising=False)
+    monkeypatch.delenv("ALLOW_HTTP_URLS", raising=False)
     with pytest.raises(DocumentError) as info:
-        read_document_bytes(DocumentInput(url="https://example.com/a.pdf"), SourceContext())
+        read_document_bytes(DocumentInput(url=url), SourceContext())
     assert info.value.code == ErrorCode.URL_NOT_ALLOWED
