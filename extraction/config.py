@@ -11,30 +11,48 @@ from dataclasses import dataclass, fields
 from typing import Mapping
 
 
-def _env_int(environ: Mapping[str, str], name: str, default: int) -> int:
+def env_number(
+    name: str,
+    default: float,
+    *,
+    kind: type = float,
+    minimum: float | None = None,
+    environ: Mapping[str, str] | None = None,
+):
+    """A numeric setting from the environment; a malformed or out-of-range value is an error
+    naming the variable (a misconfigured worker should say so, not run with a silent default)."""
+    environ = os.environ if environ is None else environ
     raw = environ.get(name, "").strip()
     if not raw:
         return default
     try:
-        value = int(float(raw))
+        value = int(float(raw)) if kind is int else float(raw)
     except ValueError as exc:
         raise ValueError(f"environment variable {name} must be a number, got {raw!r}") from exc
-    if value <= 0:
-        raise ValueError(f"environment variable {name} must be positive, got {raw!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"environment variable {name} must be at least {minimum:g}, got {raw!r}")
     return value
 
 
-def _env_float(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = environ.get(name, "").strip()
+def env_int(name: str, default: int, *, minimum: int | None = None, environ: Mapping[str, str] | None = None) -> int:
+    return env_number(name, default, kind=int, minimum=minimum, environ=environ)
+
+
+def env_float(name: str, default: float, *, minimum: float | None = None, environ: Mapping[str, str] | None = None) -> float:
+    return env_number(name, default, kind=float, minimum=minimum, environ=environ)
+
+
+def env_bool(name: str, default: bool = False, environ: Mapping[str, str] | None = None) -> bool:
+    environ = os.environ if environ is None else environ
+    raw = environ.get(name, "").strip().lower()
     if not raw:
         return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ValueError(f"environment variable {name} must be a number, got {raw!r}") from exc
-    if value <= 0:
-        raise ValueError(f"environment variable {name} must be positive, got {raw!r}")
-    return value
+    return raw in {"1", "true", "yes", "on"}
+
+
+def env_str(name: str, default: str, environ: Mapping[str, str] | None = None) -> str:
+    environ = os.environ if environ is None else environ
+    return environ.get(name, "").strip() or default
 
 
 @dataclass(frozen=True)
@@ -56,8 +74,6 @@ class Limits:
         values = {}
         for f in fields(cls):
             env_name = f.name.upper()
-            if f.type in ("float", float):
-                values[f.name] = _env_float(environ, env_name, f.default)
-            else:
-                values[f.name] = _env_int(environ, env_name, f.default)
+            kind = float if f.type in ("float", float) else int
+            values[f.name] = env_number(env_name, f.default, kind=kind, minimum=1e-9, environ=environ)
         return cls(**values)

@@ -57,3 +57,17 @@ def test_error_messages_never_echo_the_input_values():
 def test_non_object_input_is_rejected():
     with pytest.raises(JobInputError):
         Pipeline.parse_job_input(["not", "an", "object"])  # type: ignore[arg-type]
+
+
+def test_settings_from_env_are_checked():
+    from extraction.config import Limits, env_bool, env_int
+
+    assert Limits.from_env({"MAX_PAGES": "7", "DOCUMENT_TIMEOUT_S": "2.5"}).max_pages == 7
+    assert Limits.from_env({"DOCUMENT_TIMEOUT_S": "2.5"}).document_timeout_s == 2.5
+    with pytest.raises(ValueError, match="MAX_PAGES"):
+        Limits.from_env({"MAX_PAGES": "many"})
+    with pytest.raises(ValueError, match="MAX_PAGES"):
+        Limits.from_env({"MAX_PAGES": "0"})
+    assert env_int("FETCH_RETRIES", 2, minimum=0, environ={"FETCH_RETRIES": "0"}) == 0
+    assert env_bool("ALLOW_HTTP_URLS", environ={"ALLOW_HTTP_URLS": "TRUE"}) is True
+    assert env_bool("ALLOW_HTTP_URLS", environ={}) is False

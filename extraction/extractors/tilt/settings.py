@@ -12,34 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from extraction.config import env_float, env_int, env_str
+
 DEFAULT_MODEL_ID = "Snowflake/snowflake-arctic-tilt-v1.3"
 #: Where weights live when neither TILT_MODEL_PATH nor the model cache says otherwise.
 DEFAULT_MODELS_DIR = "/runpod-volume/models"
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
-
-
-def _env_str(name: str, default: str) -> str:
-    raw = os.environ.get(name, "").strip()
-    return raw or default
 
 
 @dataclass
@@ -64,24 +41,24 @@ class TiltSettings:
     def from_env(cls) -> "TiltSettings":
         path = os.environ.get("TILT_MODEL_PATH", "").strip()
         questions = os.environ.get("TILT_QUESTIONS_FILE", "").strip()
-        style = _env_str("TILT_QUESTION_STYLE", "question").lower()
+        style = env_str("TILT_QUESTION_STYLE", "question").lower()
         if style not in ("question", "key"):
             raise ValueError(f"TILT_QUESTION_STYLE must be 'question' or 'key', got {style!r}")
-        line_items = _env_str("TILT_LINE_ITEMS", "cpu").lower()
+        line_items = env_str("TILT_LINE_ITEMS", "cpu").lower()
         if line_items not in ("cpu", "none"):
             raise ValueError(f"TILT_LINE_ITEMS must be 'cpu' or 'none', got {line_items!r}")
         return cls(
-            model_id=_env_str("TILT_MODEL_ID", DEFAULT_MODEL_ID),
+            model_id=env_str("TILT_MODEL_ID", DEFAULT_MODEL_ID),
             model_path=Path(path) if path else None,
-            max_model_len=_env_int("TILT_MAX_MODEL_LEN", 32768),
-            gpu_memory_utilization=_env_float("TILT_GPU_MEMORY_UTILIZATION", 0.8),
-            max_num_seqs=_env_int("TILT_MAX_NUM_SEQS", 16),
-            dtype=_env_str("TILT_DTYPE", "bfloat16"),
-            max_num_batched_encoder_tokens=_env_int("TILT_MAX_BATCHED_ENCODER_TOKENS", 4096),
-            max_chunks_in_batch=_env_int("TILT_MAX_CHUNKS_IN_BATCH", 0),
-            max_pages=_env_int("TILT_MAX_PAGES", 16),
-            max_doc_tokens=_env_int("TILT_MAX_DOC_TOKENS", 8192),
-            max_output_tokens=_env_int("TILT_MAX_OUTPUT_TOKENS", 0),
+            max_model_len=env_int("TILT_MAX_MODEL_LEN", 32768),
+            gpu_memory_utilization=env_float("TILT_GPU_MEMORY_UTILIZATION", 0.8),
+            max_num_seqs=env_int("TILT_MAX_NUM_SEQS", 16),
+            dtype=env_str("TILT_DTYPE", "bfloat16"),
+            max_num_batched_encoder_tokens=env_int("TILT_MAX_BATCHED_ENCODER_TOKENS", 4096),
+            max_chunks_in_batch=env_int("TILT_MAX_CHUNKS_IN_BATCH", 0),
+            max_pages=env_int("TILT_MAX_PAGES", 16),
+            max_doc_tokens=env_int("TILT_MAX_DOC_TOKENS", 8192),
+            max_output_tokens=env_int("TILT_MAX_OUTPUT_TOKENS", 0),
             question_style=style,
             questions_file=Path(questions) if questions else None,
             line_items=line_items,
