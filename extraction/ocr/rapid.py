@@ -32,9 +32,21 @@ _ENV_PARAMS: dict[str, tuple[str, type]] = {
 }
 
 
+#: Our defaults, chosen on SROIE and the invoice set with ``python -m extraction.evaluate``:
+#: detection on the image scaled so its long side is at most 1280 px (RapidOCR's own default
+#: upscales narrow receipts), and no 180° line classifier (receipts and invoices come upright;
+#: EXIF is applied). Same field accuracy (mean F1 0.782 vs 0.781 on sroie-dev, 0.971 vs 0.973
+#: on invoices-odoo) for about 37% less OCR time. Recognition still reads crops of the full image.
+DEFAULT_PARAMS: dict[str, Any] = {
+    "Det.limit_type": "max",
+    "Det.limit_side_len": 1280,
+    "Global.use_cls": False,
+}
+
+
 def params_from_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
     environ = dict(os.environ if environ is None else environ)
-    params: dict[str, Any] = {"Global.log_level": "warning"}
+    params: dict[str, Any] = {"Global.log_level": "warning", **DEFAULT_PARAMS}
     for env_name, (key, convert) in _ENV_PARAMS.items():
         raw = environ.get(env_name)
         if raw not in (None, ""):
