@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
@@ -20,7 +22,7 @@ from extraction.engines import build_extractor, build_ocr
 from extraction.errors import DocumentError, ErrorCode
 from extraction.extractors.base import Extraction, ExtractionRequest
 from extraction.fields import FIELD_KINDS, STANDARD_FIELDS
-from extraction.layout import DocumentText, PageText
+from extraction.layout import DocumentText, Line, PageText
 from extraction.rules.validation import run_checks
 from extraction.schema import (
     DocumentInput,
@@ -232,6 +234,31 @@ class Pipeline:
                 ErrorCode.TIMEOUT, f"document took {elapsed:.1f}s (after {stage}), over its {self.limits.document_timeout_s:g}s budget"
             )
 
+    def _recognize_within_budget(self, prepared: _Prepared, page: PageImage) -> list[Line]:
+        """OCR one page, waiting no longer than what is left of the document's time budget.
+
+        The engine runs in a helper thread so that a page that never finishes turns into a
+        ``timeout`` for this document while the job goes on; the abandoned thread finishes (or
+        not) on its own and holds no lock that the next document needs.
+        """
+        remaining = self.limits.document_timeout_s - (time.perf_counter() - prepared.started)
+        if remaining <= 0:
+            self._check_budget(prepared, f"before OCR of page {page.number}")
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr")
+        future = pool.submit(self.ocr.recognize, page.image)
+        try:
+            return future.result(timeout=max(remaining, 0.001))
+        except FutureTimeout:
+            raise DocumentError(
+                ErrorCode.TIMEOUT,
+                f"OCR of page {page.number} did not finish within the document's {self.limits.document_timeout_s:g}s budget",
+            ) from None
+        except Exception as exc:
+            log.error("OCR failed on page %d of %s: %s", page.number, prepared.doc_id, type(exc).__name__)
+            raise DocumentError(ErrorCode.OCR_FAILED, f"OCR failed on page {page.number}: {type(exc).__name__}") from None
+        finally:
+            pool.shutdown(wait=False)
+
     def _load_and_read(self, prepared: _Prepared, data: bytes, options: Options, password: Optional[str]) -> None:
         """Load pages, then read their words: text layer as is, images through OCR."""
         started = time.perf_counter()
@@ -253,11 +280,7 @@ class Pipeline:
         page_sources: dict[str, str] = {}
         for page in loaded.pages:
             if isinstance(page, PageImage):
-                try:
-                    lines = self.ocr.recognize(page.image)
-                except Exception as exc:
-                    log.exception("OCR failed on page %d of %s", page.number, prepared.doc_id)
-                    raise DocumentError(ErrorCode.OCR_FAILED, f"OCR failed on page {page.number}: {type(exc).__name__}") from None
+                lines = self._recognize_within_budget(prepared, page)
                 width, height = page.image.size
                 pages.append(PageText(number=page.number, width=width, height=height, lines=lines, source="ocr", image=page.image))
                 page_sources[str(page.number)] = self.ocr.name
@@ -266,7 +289,7 @@ class Pipeline:
                 page_sources[str(page.number)] = "text_layer"
             self._check_budget(prepared, f"reading page {page.number}")
         prepared.timings_ms["ocr"] = _ms(time.perf_counter() - started)
-        prepared.text = DocumentText(pages=pages)
+        prepared.text = DocumentText(pages=_cap_text(pages, self.limits.max_text_chars, prepared.warnings))
         prepared.engines["pages"] = page_sources
         if prepared.text.word_count == 0:
             prepared.warnings.append("no text was found on the document")
@@ -376,6 +399,22 @@ def _write_result(writer: Any, result: DocumentResult) -> None:
     if not entry.get("written") and not any(e.get("written") for e in writer.entries):
         error = entry.get("output_error") or {}
         raise JobInputError(ErrorCode.OUTPUT_FAILED, error.get("message", "cannot write to the output location"))
+
+
+def _cap_text(pages: list[PageText], max_chars: int, warnings: list[str]) -> list[PageText]:
+    """Keep the document's text under ``max_chars`` (extractor cost grows with it): lines past
+    the cap are dropped, in reading order, with a warning naming the page where it was cut."""
+    total = 0
+    for page_index, page in enumerate(pages):
+        for line_index, line in enumerate(page.lines):
+            total += len(line.text)
+            if total > max_chars:
+                warnings.append(
+                    f"text truncated at {max_chars} characters (page {page.number}); later text was not read (MAX_TEXT_CHARS)"
+                )
+                page.lines = page.lines[:line_index]
+                return pages[: page_index + 1]
+    return pages
 
 
 def _box(bbox: Sequence[float]) -> list[float]:
