@@ -77,3 +77,24 @@ class DocumentError(Exception):
 
     def __repr__(self) -> str:
         return f"DocumentError({self.code.value!r}, {self.message!r})"
+
+
+def markdown_table() -> str:
+    """The error table of the docs (``python -m extraction.errors > docs/errors.md``)."""
+    rows = [
+        "# Error codes",
+        "",
+        "Every failed document carries `{\"code\": ..., \"message\": ...}`; the codes are stable.",
+        "Generated from `extraction/errors.py` by `python -m extraction.errors > docs/errors.md`.",
+        "",
+        "| code | meaning | what to do |",
+        "| --- | --- | --- |",
+    ]
+    for code in ErrorCode:
+        meaning, action = ERROR_HELP[code]
+        rows.append(f"| `{code.value}` | {meaning} | {action} |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(markdown_table(), end="")

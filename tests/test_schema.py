@@ -71,3 +71,14 @@ def test_settings_from_env_are_checked():
     assert env_int("FETCH_RETRIES", 2, minimum=0, environ={"FETCH_RETRIES": "0"}) == 0
     assert env_bool("ALLOW_HTTP_URLS", environ={"ALLOW_HTTP_URLS": "TRUE"}) is True
     assert env_bool("ALLOW_HTTP_URLS", environ={}) is False
+
+
+def test_every_error_code_is_documented_and_the_doc_is_current():
+    from extraction.errors import ERROR_HELP, ErrorCode, markdown_table
+    from tests.conftest import ROOT
+
+    assert set(ERROR_HELP) == set(ErrorCode)
+    assert (ROOT / "docs" / "errors.md").read_text(encoding="utf-8") == markdown_table(), "run: python -m extraction.errors > docs/errors.md"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for code in ErrorCode:
+        assert f"`{code.value}`" in readme, f"README error table lacks {code.value}"
