@@ -165,6 +165,7 @@ INVOICE_VALUES: dict[str, str] = {
     "tax": "59.20",
     "total": "355.20",
     "currency": "GBP",
+    "payment_method": "bank_transfer",
 }
 
 INVOICE_ITEMS: list[dict[str, str]] = [
