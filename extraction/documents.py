@@ -13,7 +13,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Iterator, Optional, Sequence, Union
 
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageOps, ImageSequence
 
 from extraction.config import Limits
 from extraction.errors import DocumentError, ErrorCode
@@ -113,7 +113,7 @@ def _open_image(data: bytes, limits: Limits) -> Image.Image:
             width, height = image.size
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise DocumentError(ErrorCode.TOO_MANY_PIXELS, f"image is over the {limits.max_page_pixels} pixel limit") from None
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        except Exception as exc:  # Pillow's decoders raise many types on damaged files (OSError, KeyError, TypeError, ...)
             raise DocumentError(ErrorCode.CORRUPT_DOCUMENT, f"image cannot be decoded: {type(exc).__name__}") from None
     if width * height > limits.max_page_pixels:
         raise DocumentError(
@@ -131,7 +131,10 @@ def _frames(image: Image.Image, fmt: str) -> Iterator[Image.Image]:
 
 def _load_image(data: bytes, fmt: DocumentFormat, *, limits: Limits, pages: Optional[Sequence[int]]) -> LoadedDocument:
     image = _open_image(data, limits)
-    page_count = getattr(image, "n_frames", 1) if fmt == "tiff" else 1
+    try:
+        page_count = getattr(image, "n_frames", 1) if fmt == "tiff" else 1  # counting TIFF pages reads every IFD
+    except Exception as exc:
+        raise DocumentError(ErrorCode.CORRUPT_DOCUMENT, f"image cannot be decoded: {type(exc).__name__}") from None
     wanted = set(select_pages(page_count, pages, limits))
     loaded: list[LoadedPage] = []
     try:
@@ -143,7 +146,7 @@ def _load_image(data: bytes, fmt: DocumentFormat, *, limits: Limits, pages: Opti
             loaded.append(PageImage(number=index, image=to_rgb(ImageOps.exif_transpose(frame))))
     except DocumentError:
         raise
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except Exception as exc:  # as in _open_image: any decoder failure means a damaged file
         raise DocumentError(ErrorCode.CORRUPT_DOCUMENT, f"image cannot be decoded: {type(exc).__name__}") from None
     if not loaded:
         raise DocumentError(ErrorCode.CORRUPT_DOCUMENT, "the image has no decodable frame")

@@ -153,3 +153,19 @@ def test_loader_on_mutated_files_only_raises_document_errors(seed_index, seed):
         image = getattr(page, "image", None)
         if image is not None:
             assert image.mode == "RGB" and image.size[0] > 0
+
+
+@pytest.mark.parametrize("text", ["100000000000000000000000000", "9" * 40 + ".99", "RM 1" + "0" * 30])
+def test_absurdly_long_numbers_are_not_amounts(text):
+    """Found by the long fuzz run: 27-digit numbers crashed formatting (decimal precision)."""
+    assert parse_amount(text) is None
+    assert normalize_field("total", text) is None
+    assert format_amount(Decimal("1" + "0" * 40)) == "1" + "0" * 40 + ".00"
+
+
+def test_tiff_mutation_found_by_fuzzing_is_a_clean_error():
+    """Found by the long fuzz run: a damaged TIFF made Pillow raise TypeError/KeyError."""
+    data = _mutate(_seed_corpus()[2], random.Random(884250809))
+    with pytest.raises(DocumentError) as info:
+        load_document(data, limits=Limits(max_page_pixels=4_000_000), dpi=72)
+    assert info.value.code.value == "corrupt_document"

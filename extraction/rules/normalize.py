@@ -14,7 +14,7 @@ from extraction.fields import FIELD_KINDS
 from extraction.rules.currency import detect_currency
 from extraction.rules.dates import find_dates
 from extraction.rules.lexicon import find_keyword, fold, has_keyword, phrases
-from extraction.rules.numbers import find_amounts, format_amount, parse_amount
+from extraction.rules.numbers import MAX_AMOUNT, find_amounts, format_amount, parse_amount
 from extraction.rules.timeparse import parse_time
 
 PAYMENT_METHODS: tuple[str, ...] = ("cash", "card", "bank_transfer", "cheque", "mobile", "voucher")
@@ -43,6 +43,8 @@ def normalize_amount(text: str) -> Optional[Normalized]:
         if len(money) != 1:
             return None
         value = money[0].value
+        if abs(value) >= MAX_AMOUNT:  # a long digit run is an id, not money
+            return None
     return Normalized(format_amount(value))
 
 

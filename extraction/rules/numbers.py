@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Optional
 
 from extraction.rules.currency import strip_currency
@@ -93,6 +93,10 @@ def find_amounts(text: str) -> list[AmountMatch]:
     return matches
 
 
+#: No receipt or invoice amount reaches this; longer digit runs are ids, not money.
+MAX_AMOUNT = Decimal(10) ** 15
+
+
 def parse_amount(text: str) -> Optional[Decimal]:
     """Read ``text`` as one amount (currency signs and codes allowed); None if it is not one.
 
@@ -115,16 +119,19 @@ def parse_amount(text: str) -> Optional[Decimal]:
         cleaned = grouped.group(1) + grouped.group(2).replace(" ", "") + grouped.group(3)
     found = find_amounts(cleaned)
     if len(found) == 1 and found[0].start == 0 and not cleaned[found[0].end :].strip():
-        return found[0].value
+        return found[0].value if abs(found[0].value) < MAX_AMOUNT else None
     money = [a for a in find_amounts(text) if a.has_decimals and not text[a.end : a.end + 2].lstrip().startswith("%")]
-    if len(money) == 1 and len(find_amounts(text)) == 1:
+    if len(money) == 1 and len(find_amounts(text)) == 1 and abs(money[0].value) < MAX_AMOUNT:
         return money[0].value
     return None
 
 
 def format_amount(value: Decimal) -> str:
     """Canonical decimal string with two places: ``Decimal("1234.5") -> "1234.50"``."""
-    return str(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    value = Decimal(value)
+    # Enough precision for any magnitude: the default context (28 digits) raises on long ones.
+    context = Context(prec=max(28, value.adjusted() + 4))
+    return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP, context=context))
 
 
 def format_quantity(value: Decimal) -> str:
