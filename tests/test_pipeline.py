@@ -114,3 +114,23 @@ def test_ocr_engine_failure_is_a_document_error(receipt_image):
 
     output = Pipeline(BrokenOcr(), FakeExtractor(), Limits()).run_job({"document": {"base64": _png(receipt_image)}})
     assert output["documents"][0]["error"]["code"] == ErrorCode.OCR_FAILED.value
+
+
+def test_unexpected_failure_is_internal_error_for_that_document_only(fake_pipeline, receipt_image, monkeypatch):
+    import extraction.pipeline as pipeline_module
+
+    real_load = pipeline_module.load_document
+    calls = {"n": 0}
+
+    def flaky_load(data, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ZeroDivisionError("a bug")
+        return real_load(data, **kwargs)
+
+    monkeypatch.setattr(pipeline_module, "load_document", flaky_load)
+    image = _png(receipt_image)
+    output = fake_pipeline.run_job({"documents": [{"id": "a", "base64": image}, {"id": "b", "base64": image}]})
+    assert output["documents"][0]["error"]["code"] == ErrorCode.INTERNAL_ERROR.value
+    assert "a bug" not in output["documents"][0]["error"]["message"]
+    assert output["documents"][1]["status"] == "ok"
