@@ -54,7 +54,7 @@ class EndpointClient:
         self.status_timeout_s = status_timeout_s
         self._status_method: Optional[str] = None
         self._lock = threading.Lock()
-        self.session = requests.Session()
+        self.http = requests.Session()
         # Connection errors and 429/502/503/504 are retried with backoff. POSTs are included:
         # those statuses mean the request was not taken (a read error on /run is not retried).
         retry = Retry(
@@ -63,11 +63,11 @@ class EndpointClient:
             raise_on_status=False,
         )
         adapter = HTTPAdapter(max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        self.session.headers["Content-Type"] = "application/json"
+        self.http.mount("http://", adapter)
+        self.http.mount("https://", adapter)
+        self.http.headers["Content-Type"] = "application/json"
         if api_key:
-            self.session.headers["Authorization"] = f"Bearer {api_key}"
+            self.http.headers["Authorization"] = f"Bearer {api_key}"
 
     @classmethod
     def for_endpoint(cls, endpoint_id: str, api_key: Optional[str], **kwargs: Any) -> "EndpointClient":
@@ -92,7 +92,7 @@ class EndpointClient:
         if s3_config:
             body["s3Config"] = s3_config
         try:
-            response = self.session.post(f"{self.base_url}/run", json=body, timeout=self.request_timeout_s)
+            response = self.http.post(f"{self.base_url}/run", json=body, timeout=self.request_timeout_s)
         except requests.RequestException as exc:
             raise ApiError(f"/run: {type(exc).__name__}") from None
         answer = self._json(response, "/run")
@@ -105,10 +105,10 @@ class EndpointClient:
         url = f"{self.base_url}/status/{job_id}"
         method = self._status_method or "GET"
         try:
-            response = self.session.request(method, url, timeout=self._status_timeout(method))
+            response = self.http.request(method, url, timeout=self._status_timeout(method))
             if response.status_code == 405 and method == "GET":
                 method = "POST"
-                response = self.session.request(method, url, timeout=self._status_timeout(method))
+                response = self.http.request(method, url, timeout=self._status_timeout(method))
         except requests.RequestException as exc:
             raise ApiError(f"/status: {type(exc).__name__}") from None
         answer = self._json(response, "/status")
@@ -123,7 +123,7 @@ class EndpointClient:
     def cancel(self, job_id: str) -> None:
         """Best effort; the dev server has no /cancel."""
         try:
-            self.session.post(f"{self.base_url}/cancel/{job_id}", timeout=10)
+            self.http.post(f"{self.base_url}/cancel/{job_id}", timeout=10)
         except requests.RequestException:
             pass
 

@@ -149,14 +149,7 @@ def _assign(nums: list[tuple[Decimal, Word, bool]], columns: dict[str, tuple[flo
     result: dict[str, Decimal] = {}
     if columns:
         for value, word, _ in nums:
-            cx = (word.bbox[0] + word.bbox[2]) / 2
-            best, best_d = None, None
-            for name, (x1, x2) in columns.items():
-                if name == "description":
-                    continue
-                d = 0.0 if x1 - 5 <= cx <= x2 + 5 else min(abs(cx - x1), abs(cx - x2))
-                if best_d is None or d < best_d:
-                    best, best_d = name, d
+            best = _nearest_column(word, columns)
             if best:
                 result[best] = value  # rightmost wins for repeated columns
         if "amount" in result:
