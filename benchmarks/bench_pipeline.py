@@ -71,6 +71,11 @@ def main() -> None:
 
     from extraction.documents import PageImage, load_document
 
+    # One warm-up page: ONNX Runtime's first run allocates and optimises; jobs after it are steady.
+    from extraction import samplegen
+
+    pipeline.ocr.recognize(samplegen.render_receipt(scale=0.5))
+
     per_group: dict[str, dict[str, list[float]]] = {}
     ocr_alone: dict[str, list[float]] = {}
     ocr_docs_total: dict[str, list[float]] = {}  # pipeline totals of the documents that needed OCR
