@@ -148,7 +148,7 @@ def group_words_into_lines(words: Sequence[Word], split_gap: float = 2.5) -> lis
             ry1 = min(w.bbox[1] for w in row)
             ry2 = max(w.bbox[3] for w in row)
             overlap = min(wy2, ry2) - max(wy1, ry1)
-            if overlap > 0.5 * min(w_h, max(ry2 - ry1, 1e-6)):
+            if overlap > 0.5 * min(w_h, max(ry2 - ry1, 1e-6)) and not _collides(word, row):
                 row.append(word)
                 placed = True
                 break
@@ -156,6 +156,22 @@ def group_words_into_lines(words: Sequence[Word], split_gap: float = 2.5) -> lis
             rows.append([word])
     lines = [Line.from_words(segment) for row in rows for segment in _split_row(row, split_gap)]
     return sort_reading_order(lines)
+
+
+def _collides(word: Word, row: Sequence[Word]) -> bool:
+    """True when ``word`` sits over or under a word already in ``row``.
+
+    Why: words of one printed line never overlap horizontally. A tall word (a large title)
+    spans two lines of small type beside it; without this check both small lines would be
+    merged into one row and interleaved ("Coolblue Weena 664 B.V.").
+    """
+    x1, x2 = word.bbox[0], word.bbox[2]
+    for other in row:
+        overlap = min(x2, other.bbox[2]) - max(x1, other.bbox[0])
+        narrower = max(min(x2 - x1, other.bbox[2] - other.bbox[0]), 1e-6)
+        if overlap > 0.3 * narrower:
+            return True
+    return False
 
 
 def _split_row(row: Sequence[Word], split_gap: float) -> list[list[Word]]:

@@ -37,3 +37,13 @@ def test_reading_order_is_top_to_bottom_then_left_to_right():
     left = Line.from_words([_word("A", 10, 10)])
     below = Line.from_words([_word("C", 10, 40)])
     assert [line.text for line in sort_reading_order([below, right, left])] == ["A", "B", "C"]
+
+
+def test_a_tall_title_does_not_merge_two_small_lines_beside_it() -> None:
+    words = [
+        _word("FACTUUR.", 10, 100, height=60),  # large type spanning both small lines on the right
+        _word("Coolblue", 400, 105), _word("B.V.", 480, 105),
+        _word("Weena", 400, 125), _word("664", 460, 125),
+    ]
+    lines = group_words_into_lines(words)
+    assert sorted(line.text for line in lines) == ["Coolblue B.V.", "FACTUUR.", "Weena 664"]

@@ -319,3 +319,36 @@ def test_a_table_continued_on_the_next_page_keeps_its_items() -> None:
     text = DocumentText([PageText(1, 1100, 1400, lines(page1), "ocr"), PageText(2, 1100, 1400, lines(page2), "ocr")])
     items = run(text).line_items
     assert [(i.description, i.amount, i.page) for i in items] == [("Paper", "6.00", 1), ("Toner", "9.50", 2)]
+
+
+def _german_table(total_row: tuple[float, float, str], with_tax: bool = False) -> DocumentText:
+    rows = [
+        (60, 100, "Pos."), (150, 100, "Menge Beschreibung"), (800, 100, "VK-Preis"), (1000, 100, "Zeilenbetrag"),
+        (800, 125, "MwSt."),  # the header's second line: not a tax row ending the table
+        (60, 160, "1"), (150, 160, "2"), (200, 160, "Exchange 2010 Postfach"), (800, 160, "3,50"), (1000, 160, "7,00"),
+        (200, 185, "Grundgebühr pro Einheit"),
+        (200, 210, "01.05.14-31.05.14"),
+        (60, 250, "2"), (150, 250, "1"), (200, 250, "Speicher 50 GB"), (800, 250, "5,39"), (1000, 250, "5,39"),
+        (200, 275, "01.05.14-31.05.14"),
+    ]
+    if with_tax:
+        rows += [(800, 330, "MwSt. 19%"), (1000, 330, "2,36")]
+    rows.append(total_row)
+    return page(rows, width=1300)
+
+
+def test_description_right_of_quantity_and_periods_are_not_numbers() -> None:
+    items = run(_german_table((800, 360, "Total EUR 12,39"))).line_items
+    assert [(i.description, i.quantity, i.unit_price, i.amount) for i in items] == [
+        ("Exchange 2010 Postfach Grundgebühr pro Einheit 01.05.14-31.05.14", "2", "3.50", "7.00"),
+        ("Speicher 50 GB 01.05.14-31.05.14", "1", "5.39", "5.39"),
+    ]
+
+
+def test_subtotal_is_the_total_when_untaxed_items_add_up_to_it() -> None:
+    result = run(_german_table((800, 360, "Total EUR 12,39")))
+    assert values(result)["subtotal"] == "12.39"
+    # items that do not add up to the total, or a tax on the page: no subtotal is inferred
+    assert "subtotal" not in values(run(_german_table((800, 360, "Total EUR 13,00"))))
+    taxed = values(run(_german_table((800, 360, "Total EUR 14,75"), with_tax=True)))
+    assert taxed.get("subtotal") != "14.75"

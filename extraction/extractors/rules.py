@@ -36,7 +36,7 @@ from extraction.rules.numbers import AmountMatch, find_amounts, format_amount
 from extraction.rules.rows import PageLayout, Seg, build_layout, labels_above, span_bbox, words_below
 from extraction.rules.tables import extract_line_items
 from extraction.rules.timeparse import find_times
-from extraction.schema import ExtractedField
+from extraction.schema import ExtractedField, LineItem
 
 AMOUNT_CLASSES = ("total", "subtotal", "tax", "tip", "discount", "rounding", "change", "paid")
 #: Classes a row label can have; on equal keyword length the earlier class wins.
@@ -140,8 +140,13 @@ def extract_document(request: ExtractionRequest) -> Extraction:
     doc_type = _document_type(layout, found)
     found["document_type"] = doc_type
 
+    items = None
+    if "line_items" in wanted or _may_infer_subtotal(found):
+        items = extract_line_items(layout, found)
     if "line_items" in wanted:
-        out.line_items = extract_line_items(layout, found)
+        out.line_items = items
+    if items and _may_infer_subtotal(found):
+        _subtotal_from_items(found, items)
     out.fields = {name: f for name, f in found.items() if name in wanted}
     if "document_type" in wanted:
         out.document_type = doc_type.value
@@ -418,6 +423,29 @@ def _derive_missing(result: dict[str, ExtractedField], by_cls: dict[str, list[Am
     elif subtotal is not None and subtotal < total and tax is None and "tax" in present:
         label = by_cls["tax"][0] if by_cls["tax"] else None
         result["tax"] = _derived_field(total - subtotal, label)
+
+
+def _may_infer_subtotal(found: dict[str, ExtractedField]) -> bool:
+    """A total and nothing between it and the items (no subtotal, tax, discount or tip found)."""
+    return "total" in found and not any(name in found for name in ("subtotal", "tax", "discount", "tip"))
+
+
+def _subtotal_from_items(found: dict[str, ExtractedField], items: Sequence[LineItem]) -> None:
+    """Subtotal = total when the line amounts add up to the total and no tax is charged.
+
+    Why: invoices without tax often print only "Total"; the amount before tax is then the
+    total, and the line items summing to it is the arithmetic evidence (not a guess).
+    """
+    amounts = [Decimal(item.amount) for item in items if item.amount]
+    if len(amounts) < 1 or len(amounts) != len(items):
+        return
+    total = found["total"]
+    if abs(sum(amounts) - Decimal(total.value)) > Decimal("0.01"):
+        return
+    found["subtotal"] = ExtractedField(
+        value=total.value, text=total.text, confidence=round(min(0.8, total.confidence), 3),
+        page=total.page, bbox=total.bbox,
+    )
 
 
 def _derived_field(value: Decimal, label: Optional[AmountLabel]) -> ExtractedField:

@@ -44,6 +44,10 @@ def _header_columns(row: Row) -> dict[str, tuple[float, float]]:
             if len(m.group(0)) < 0.5 * len(folded.strip()) and len(folded.strip()) > 14:
                 continue  # a sentence that merely contains the word
             columns[name] = (bbox[0], bbox[2])
+    if "description" in columns and "quantity" in columns:
+        (d1, d2), (q1, q2) = columns["description"], columns["quantity"]
+        if d1 <= q1 < d2 and q2 < d2:  # one header segment held both ("Menge Beschreibung")
+            columns["description"] = (q2, d2) if q1 - d1 < d2 - q2 else (d1, q1)
     main = [c for c in columns if c != "tax"]
     if len(main) >= 2 and ("amount" in columns or "unit_price" in columns):
         return columns
@@ -61,8 +65,8 @@ def _is_stop(row: Row) -> bool:
         cls, _ = classify(seg)
         if cls in ("total", "subtotal", "paid", "change", "rounding"):
             return True
-        if cls == "tax" and texts_before == 0:
-            return True
+        if cls == "tax" and texts_before == 0 and any(ch.isdigit() for ch in row.text):
+            return True  # a tax line with its amount; a bare "MwSt." is a header's second line
         if sum(ch.isalpha() for ch in seg.text) >= 3:
             texts_before += 1
     return False
@@ -87,8 +91,11 @@ def _numeric_words(row: Row) -> list[tuple[Decimal, Word, bool]]:
     found = []
     for seg in row.segs:
         text = seg.text
+        dates = [m.span() for m in _DATE_LIKE.finditer(text)]
         for amount in find_amounts(text):
             start = amount.start + (len(amount.text) - len(amount.text.lstrip()))
+            if any(d0 < amount.end and start < d1 for d0, d1 in dates):
+                continue  # part of a date or a period ("01.05.14-31.05.14")
             if start > 0 and text[start - 1].isalpha() and text[start - 1] not in "x":
                 continue
             if amount.end < len(text) and (text[amount.end].isalpha() and not _unit_follows(text, amount.end)):
@@ -100,6 +107,7 @@ def _numeric_words(row: Row) -> list[tuple[Decimal, Word, bool]]:
     return found
 
 
+_DATE_LIKE = re.compile(r"(?<![\d.,])\d{1,2}[./-]\d{1,2}[./-]\d{2,4}(?![\d.,]\d)")
 _UNIT_AFTER = re.compile(r"\s?(?:x|pcs?|units?|unit[ée]s?|st(?:k|ück)?|kg|g|l|h|hrs?|heures?|jours?|days?)\b", re.IGNORECASE)
 
 
@@ -170,6 +178,12 @@ def _assign(nums: list[tuple[Decimal, Word, bool]], columns: dict[str, tuple[flo
 
 def _description(row: Row, nums: list[tuple[Decimal, Word, bool]], columns: dict[str, tuple[float, float]]) -> tuple[str, float]:
     """The row's description text and its left edge."""
+    span = _description_right_of_quantity(columns)
+    if span is not None:
+        # "Pos | Menge | Beschreibung | Preis": the text between the quantity and price columns
+        words = sorted((w for seg in row.segs for w in seg.line.words if w.bbox[0] >= span[0] - 2 and w.bbox[2] <= span[1] + 2), key=lambda w: w.bbox[0])
+        text = re.sub(r"\s+", " ", " ".join(w.text for w in words)).strip(" :-|")
+        return text, (words[0].bbox[0] if words else float("inf"))
     numeric_ids = {id(w) for _, w, _ in nums}
     first_num_x = min((w.bbox[0] for _, w, _ in nums), default=float("inf"))
     qty_x = columns.get("quantity", (float("inf"), 0))[0]
@@ -200,6 +214,18 @@ def _description(row: Row, nums: list[tuple[Decimal, Word, bool]], columns: dict
     return re.sub(r"\s+", " ", text).strip(" :-|"), left
 
 
+def _description_right_of_quantity(columns: dict[str, tuple[float, float]]) -> Optional[tuple[float, float]]:
+    """The x-span of a description column printed right of the quantity column, else None."""
+    if "description" not in columns or "quantity" not in columns:
+        return None
+    d1 = columns["description"][0]
+    q2 = columns["quantity"][1]
+    if d1 < q2 - 2:
+        return None
+    right = [x1 for name, (x1, _) in columns.items() if name not in ("description", "quantity") and x1 > d1]
+    return (q2 + 1, min(right) - 1) if right else None
+
+
 def extract_line_items(layout: PageLayout, found: dict[str, ExtractedField]) -> list[LineItem]:
     items: list[LineItem] = []
     rows = layout.rows
@@ -217,6 +243,7 @@ def extract_line_items(layout: PageLayout, found: dict[str, ExtractedField]) -> 
         i += 1
         pending_desc: list[str] = []
         last_item: Optional[LineItem] = None
+        last_bottom = 0.0  # bottom of the last item's last row (its continuation lines included)
         last_left = float("inf")
         while i < len(rows) and rows[i].page == header_row.page:
             row = rows[i]
@@ -226,6 +253,9 @@ def extract_line_items(layout: PageLayout, found: dict[str, ExtractedField]) -> 
             numeric_starts = [x1 for name, (x1, _) in columns.items() if name != "description"]
             if numeric_starts:  # numbers left of every numeric column belong to the description ("box of 5")
                 nums = [n for n in nums if n[1].bbox[2] >= min(numeric_starts) - 2]
+            desc_span = _description_right_of_quantity(columns)
+            if desc_span is not None:  # numbers inside the description ("Exchange 2010") are text
+                nums = [n for n in nums if not desc_span[0] <= (n[1].bbox[0] + n[1].bbox[2]) / 2 <= desc_span[1]]
             tax_values: list[Decimal] = []
             all_nums = nums
             if "tax" in columns:  # tax-rate / discount columns: keep their numbers out of qty/price/amount
@@ -254,15 +284,17 @@ def extract_line_items(layout: PageLayout, found: dict[str, ExtractedField]) -> 
                 if item is not None:
                     items.append(item)
                     last_item = item
+                    last_bottom = row.bottom
                     last_left = desc_left
             elif desc:
-                gap_ok = last_item is not None and last_item.bbox is not None and row.top - last_item.bbox[3] < 1.5 * layout.line_height
+                gap_ok = last_item is not None and row.top - last_bottom < 1.5 * layout.line_height
                 aligned = abs(desc_left - last_left) < 3 * layout.line_height
                 if not aligned and last_item is not None:
                     i += 1
                     continue  # text of another block beside the table
                 if gap_ok and last_item is not None and not nums:
                     last_item.description = f"{last_item.description} {desc}".strip() if last_item.description else desc
+                    last_bottom = row.bottom
                 else:
                     pending_desc.append(desc)
                     last_item = None
