@@ -352,3 +352,35 @@ def test_subtotal_is_the_total_when_untaxed_items_add_up_to_it() -> None:
     assert "subtotal" not in values(run(_german_table((800, 360, "Total EUR 13,00"))))
     taxed = values(run(_german_table((800, 360, "Total EUR 14,75"), with_tax=True)))
     assert taxed.get("subtotal") != "14.75"
+
+
+def test_address_keeps_the_part_before_a_phone_and_reads_misread_commas() -> None:
+    text = page(
+        [
+            (100, 40, "MOONLIGHT CAKE HOUSE SDN BHD"),
+            (80, 70, "No.1, Jalan Permas 10/5. Bandar Baru Permas Jaya"),
+            (80, 100, "81750 Johor Bahru, Johor. Tel No.: 07-387 3322"),
+            (100, 130, "TAXINVOICE"),
+            (80, 300, "TOTAL 15.40"),
+        ]
+    )
+    assert values(run(text))["vendor_address"] == "No.1, Jalan Permas 10/5, Bandar Baru Permas Jaya 81750 Johor Bahru, Johor."
+
+
+def test_a_title_with_its_space_dropped_ends_the_address() -> None:
+    text = page(
+        [
+            (100, 40, "KEDAI MAJU SDN BHD"),
+            (80, 70, "12, JALAN TAMPOI 7/4, 81200 JOHOR BAHRU, JOHOR"),
+            (100, 100, "TAXINVOICE"),
+            (80, 300, "TOTAL 15.40"),
+        ]
+    )
+    assert values(run(text))["vendor_address"] == "12, JALAN TAMPOI 7/4, 81200 JOHOR BAHRU, JOHOR"
+
+
+def test_company_suffix_slips_are_fixed_in_the_vendor_name() -> None:
+    for printed, name in [("AMANO MALAYSIA SON BHD", "AMANO MALAYSIA SDN BHD"), ("99 SPEED MART 5/B", "99 SPEED MART S/B"),
+                          ("MOONLIGHT CAKE HOUSE SDN BHD BOZTZ5-U", "MOONLIGHT CAKE HOUSE SDN BHD")]:
+        text = page([(100, 40, printed), (80, 70, "NO 5, JALAN BESAR, 43000 KAJANG"), (80, 300, "TOTAL 1.00")])
+        assert values(run(text))["vendor_name"] == name

@@ -33,6 +33,7 @@ from extraction.rules.dates import ParsedDate, find_dates, infer_date_order, inf
 from extraction.rules.lexicon import find_keyword, fold, has_keyword, phrases
 from extraction.rules.normalize import clean_text, normalize_document_type, normalize_payment_method
 from extraction.rules.numbers import AmountMatch, find_amounts, format_amount
+from extraction.rules.spelling import correct_text
 from extraction.rules.rows import PageLayout, Seg, build_layout, labels_above, span_bbox, words_below
 from extraction.rules.tables import extract_line_items
 from extraction.rules.timeparse import find_times
@@ -131,6 +132,10 @@ def extract_document(request: ExtractionRequest) -> Extraction:
         address = _address(layout, vendor[1])
         if address:
             found["vendor_address"] = address
+    ocr_pages = {page.number for page in request.text.pages if page.source != "text_layer"}
+    for name in ("vendor_name", "vendor_address"):
+        if name in found and found[name].page in ocr_pages:
+            found[name] = found[name].model_copy(update={"value": correct_text(str(found[name].value))})
     time_field = _time(layout, found.get("date"))
     if time_field:
         found["time"] = time_field
@@ -731,7 +736,12 @@ def _is_stop_line(seg: Any) -> bool:
 
 def _is_title(seg: Any) -> bool:
     text = seg.folded.strip(" :.-*")
-    return text in set(phrases("doc_title")) or bool(re.fullmatch(r"(tax )?invoice|receipt|facture|rechnung|factura", text))
+    compact = text.replace(" ", "")  # "TAXINVOICE": OCR drops spaces in large type
+    return (
+        text in set(phrases("doc_title"))
+        or compact in {p.replace(" ", "") for p in phrases("doc_title")}
+        or bool(re.fullmatch(r"(tax ?)?invoice|receipt|facture|rechnung|factura", compact))
+    )
 
 
 def _address_score(seg: Any) -> float:
@@ -797,6 +807,9 @@ def clean_vendor(text: str) -> str:
         text = stripped
     text = _LEADING_NUMBER.sub("", text)
     text = re.sub(r"(?i)((?:sdn\.?\s?bhd|bhd|s/b|berhad|ltd|limited)\.?)\s*\([^()]*$", r"\1", text)  # "... SDN BHD (MUTIARA RINI"
+    text = re.sub(r"(?i)\b(sdn\.?\s?bhd|bhd|s/b|berhad)\s+[A-Z0-9]*\d[A-Z0-9]*\s?-\s?[A-Z0-9]{1,2}\s*$", r"\1", text)  # a misread reg no after the suffix
+    text = re.sub(r"\bS[O0]N(?=\.?\s?BHD\b)", "SDN", text)  # "SON BHD": a look-alike slip in a fixed suffix
+    text = re.sub(r"(?<![\w/])[5S]\s?/\s?[B8](?![\w/])", "S/B", text)  # "5/B", "5/8": Sendirian Berhad
     return clean_text(_space_parentheses(text.replace("_", " ")))
 
 
@@ -1007,6 +1020,7 @@ def _row_text_without_ids(row: Any) -> str:
 def _address(layout: PageLayout, vendor_rows: list[Any]) -> Optional[ExtractedField]:
     start = vendor_rows[-1].index + 1
     picked: list[Any] = []
+    tails: dict[int, str] = {}  # row index -> the address part of a row that goes on with contacts
     skipped = 0
     for row in layout.rows[start : start + 12]:
         if row.page != vendor_rows[0].page:
@@ -1018,6 +1032,10 @@ def _address(layout: PageLayout, vendor_rows: list[Any]) -> Optional[ExtractedFi
             skipped += 1
             continue
         if _is_stop_line(row) or _PHONE.fullmatch(row.text.strip()):
+            head = _before_contact(row)
+            if picked and head:  # "81750 Johor Bahru, Johor. Tel No.: 07-387 3322"
+                tails[row.index] = head
+                picked.append(row)
             break
         number_label = find_keyword(row.folded, "invoice_number")
         if number_label is not None and len(number_label.group(0)) >= 5:
@@ -1033,12 +1051,38 @@ def _address(layout: PageLayout, vendor_rows: list[Any]) -> Optional[ExtractedFi
         picked.pop()
     if not picked or sum(_address_score(r) for r in picked) < 1.0:
         return None
-    text = clean_text(" ".join(_row_text_without_ids(r) for r in picked))
+    text = clean_text(" ".join(tails.get(r.index) or _row_text_without_ids(r) for r in picked))
     text = _TRAILING_TAX_ID.sub("", text).strip()
-    if picked[-1].text.strip().endswith(".") and not text.endswith("."):
+    last_text = tails.get(picked[-1].index) or picked[-1].text.strip()
+    if last_text.endswith(".") and not text.endswith("."):
         text += "."
+    text = _misread_commas(text)
     conf = (0.4 + 0.1 * min(sum(_address_score(r) for r in picked), 4)) * _ocr_confidence(picked)
     return Candidate(text, "\n".join(r.text for r in picked), picked[0].segs[0], 0, bbox=_union([r.bbox for r in picked])).as_field(conf)
+
+
+#: a full stop between a number or a long word and the next word of an address is a comma the
+#: OCR misread ("AIR PANAS. SETAPAK", "NO. 47. JALAN"); abbreviations ("NO.", "P.T.", "ST.") stay
+_STOP_BEFORE_WORD = re.compile(r"(?<=\S)\.(?=\s+[A-Za-z]{3,})")
+
+
+def _misread_commas(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        token = text[: match.start()].rsplit(" ", 1)[-1]
+        return "," if re.fullmatch(r"\d(?:[\d/-]{0,6}\d)?|[A-Za-z]{4,}", token) else "."
+
+    return _STOP_BEFORE_WORD.sub(replace, text)
+
+
+def _before_contact(row: Any) -> Optional[str]:
+    """The address part of a row that goes on with a phone or e-mail, when it is one."""
+    match = find_keyword(row.folded, "contact")
+    if match is None or match.start() == 0:
+        return None
+    head = row.text[: match.start()].rstrip(" ,;:-|")
+    if _address_score(_Text(head)) < 1.0:
+        return None
+    return head
 
 
 def _ocr_confidence(rows: list[Any]) -> float:

@@ -1,0 +1,115 @@
+"""OCR slips in names and addresses, repaired against a vocabulary of receipt words."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from extraction.extractors.base import ExtractionRequest
+from extraction.extractors.rules import RulesExtractor
+from extraction.layout import DocumentText, Line, PageText, sort_reading_order
+from extraction.rules import build_vocabulary
+from extraction.rules.spelling import Vocabulary, correct_text, load_vocabulary, segment
+
+VOCAB = Vocabulary(
+    {
+        "JALAN": 400, "JLN": 50, "TAMAN": 300, "ALAM": 100, "SETIA": 60, "SANYU": 20, "STATIONERY": 30,
+        "SHOP": 25, "SELANGOR": 240, "PETALING": 60, "JAYA": 150, "SRI": 20, "BHD": 300, "HARDWARE": 26,
+        "BOOK": 10, "CENTRE": 10, "STORES": 8, "BALAKONG": 30, "LIAN": 4, "LAN": 3,
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("printed", "repaired"),
+    [
+        ("SANYUSTATIONERYSHOP", "SANYU STATIONERY SHOP"),  # spaces dropped in large type
+        ("12, Jaian Taman", "12, Jalan Taman"),  # l read as i
+        ("23, J1n Setia", "23, Jln Setia"),  # l read as 1
+        ("SETIA ÁLAM", "SETIA ALAM"),  # an accent the page never printed
+        ("47400Petaling Jaya Setangor", "47400 Petaling Jaya Selangor"),  # glued postcode; one wrong letter
+        ("NO 29O, JALAN", "NO 290, JALAN"),  # O among digits
+        ("MR. D.1.Y. (M)", "MR. D.I.Y. (M)"),  # a digit among dotted initials
+        ("GREEN SDN BHDI", "GREEN SDN BHD"),  # a stray stroke after a known word
+        ("Perniagaan Sr! Gaya", "Perniagaan Sri Gaya"),
+        ("AIK HUAT HARDWAKE", "AIK HUAT HARDWARE"),
+    ],
+)
+def test_known_slips_are_repaired(printed: str, repaired: str) -> None:
+    assert correct_text(printed, VOCAB) == repaired
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "BOOKCENTRE",  # a short two-word run is a printed compound
+        "STARBUCKS COFFEE",  # unknown words with no known neighbour stay
+        "NO 7/118B, 1A/3",  # house numbers with letters are not look-alikes
+        "Müller GmbH",  # a real accent on an unknown word stays
+        "LJAN",  # two repairs as plausible as each other (LIAN, LAN-less) would be a guess
+    ],
+)
+def test_words_without_a_proven_repair_are_left_alone(text: str) -> None:
+    ambiguous = Vocabulary({**VOCAB.counts, "IJAN": 4})
+    assert correct_text(text, ambiguous) == text
+
+
+def test_segment_prefers_fewest_known_parts() -> None:
+    assert segment("SANYUSTATIONERYSHOP", VOCAB) == ["SANYU", "STATIONERY", "SHOP"]
+    assert segment("SANYUXQZSHOPSTATIONERY", VOCAB) is None  # an unknown piece: no split
+
+
+def test_empty_vocabulary_changes_nothing() -> None:
+    assert correct_text("SANYUSTATIONERYSHOP J1n", Vocabulary({})) == "SANYUSTATIONERYSHOP J1n"
+
+
+def test_shipped_vocabulary_is_small_and_loads_fast() -> None:
+    path = Path(build_vocabulary.VOCABULARY_PATH)
+    assert path.stat().st_size < 5 * 1024 * 1024
+    load_vocabulary.cache_clear()
+    started = time.perf_counter()
+    vocab = load_vocabulary()
+    assert time.perf_counter() - started < 0.2
+    assert vocab.known("JALAN") and vocab.known("INVOICE")
+
+
+def test_missing_vocabulary_file_means_no_repairs(tmp_path: Path) -> None:
+    assert load_vocabulary(tmp_path / "absent.json").counts == {}
+
+
+def test_build_vocabulary_counts_documents_not_lines(tmp_path: Path) -> None:
+    (tmp_path / "boxes").mkdir()
+    texts = {"a": ["JALAN JALAN JALAN", "RARE"], "b": ["Jalan Besar", "TAMAN"], "c": ["TAMAN, besar"]}
+    with (tmp_path / "manifest.jsonl").open("w") as manifest:
+        for doc_id, lines in texts.items():
+            (tmp_path / "boxes" / f"{doc_id}.txt").write_text("\n".join(f"0,0,1,0,1,1,0,1,{line}" for line in lines))
+            manifest.write(json.dumps({"id": doc_id, "fields": {}, "ocr_boxes": f"boxes/{doc_id}.txt"}) + "\n")
+    out = tmp_path / "vocab.json"
+    assert build_vocabulary.main([str(tmp_path), "--out", str(out)]) == 0
+    words = json.loads(out.read_text())["words"]
+    assert words["JALAN"] == 2 and words["TAMAN"] == 2 and words["BESAR"] == 2
+    assert "RARE" not in words  # one document only
+    assert "TOTAL" in words  # lexicon words are always known
+
+
+def _page(source: str) -> DocumentText:
+    lines = [
+        Line.from_text("SANYUSTATIONERYSHOP", (100, 40, 400, 70)),
+        Line.from_text("NO. 31G&33G, JALAN SETIA INDAH X", (80, 80, 420, 100)),
+        Line.from_text("40170 SETIA ÁLAM", (80, 110, 300, 130)),
+        Line.from_text("TOTAL 12.00", (80, 300, 300, 320)),
+    ]
+    return DocumentText([PageText(1, 500, 800, sort_reading_order(lines), source)])
+
+
+def test_the_extractor_repairs_ocr_pages_only() -> None:
+    fields = ["vendor_name", "vendor_address"]
+    ocr = RulesExtractor().extract([ExtractionRequest(document_id="d", text=_page("ocr"), fields=fields)])[0].fields
+    assert ocr["vendor_name"].value == "SANYU STATIONERY SHOP"
+    assert ocr["vendor_address"].value.endswith("40170 SETIA ALAM")
+    assert ocr["vendor_name"].text == "SANYUSTATIONERYSHOP"  # the printed text is kept as read
+    layer = RulesExtractor().extract([ExtractionRequest(document_id="d", text=_page("text_layer"), fields=fields)])[0].fields
+    assert layer["vendor_name"].value == "SANYUSTATIONERYSHOP"  # a text layer is exact
