@@ -384,3 +384,30 @@ def test_company_suffix_slips_are_fixed_in_the_vendor_name() -> None:
                           ("MOONLIGHT CAKE HOUSE SDN BHD BOZTZ5-U", "MOONLIGHT CAKE HOUSE SDN BHD")]:
         text = page([(100, 40, printed), (80, 70, "NO 5, JALAN BESAR, 43000 KAJANG"), (80, 300, "TOTAL 1.00")])
         assert values(run(text))["vendor_name"] == name
+
+
+@pytest.mark.parametrize(
+    ("number", "issued", "due", "expected"),
+    [
+        # the due date falls before the issue date only when read year-month-day
+        ("FA11/2017/0057", "2017-11-04", "2017-10-07", ("2017-04-11", "2017-07-10")),
+        # both readings are in order; the invoice number's month decides
+        ("FA02/2016/072807", "2016-06-02", "2016-06-05", ("2016-02-06", "2016-05-06")),
+        ("FA06/2016/072807", "2016-06-02", "2016-06-05", ("2016-06-02", "2016-06-05")),
+        # nothing decides: year-month-day, the ISO order, stays
+        ("FA-000123", "2016-06-02", "2016-06-05", ("2016-06-02", "2016-06-05")),
+    ],
+)
+def test_year_first_dates_follow_the_page_evidence(number: str, issued: str, due: str, expected: tuple[str, str]) -> None:
+    text = page([(10, 10, "ACME SARL"), (10, 40, f"N° Facture # - {number}"), (10, 70, f"Date - {issued}"),
+                 (10, 100, f"A régler avant: {due}"), (10, 130, "TOTAL 5,00 €")])
+    got = values(run(text, fields={"date", "due_date"}))
+    assert (got["date"], got["due_date"]) == expected
+
+
+def test_two_iso_dates_read_as_one_token_are_both_found() -> None:
+    text = page([(10, 10, "ACME SARL"), (10, 40, "Date: 2016-08-202016-09-19BC06216"), (10, 100, "TOTAL 5,00 €")])
+    from extraction.rules.dates import find_dates
+
+    assert [d.value.isoformat() for d in find_dates("2016-08-202016-09-19BC06216")] == ["2016-08-20", "2016-09-19"]
+    assert values(run(text, fields={"date"}))["date"] == "2016-08-20"

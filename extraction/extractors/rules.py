@@ -29,7 +29,7 @@ from extraction.extractors.base import Extraction, ExtractionRequest
 from extraction.layout import BBox
 from extraction.rules.calibration import calibrate, load_curves
 from extraction.rules.currency import currency_mentions, detect_currency
-from extraction.rules.dates import ParsedDate, find_dates, infer_date_order, infer_year_first
+from extraction.rules.dates import ParsedDate, find_dates, infer_date_order, infer_year_first, year_first_votes
 from extraction.rules.lexicon import find_keyword, fold, has_keyword, phrases
 from extraction.rules.normalize import clean_text, normalize_document_type, normalize_payment_method
 from extraction.rules.numbers import AmountMatch, find_amounts, format_amount
@@ -126,6 +126,7 @@ def extract_document(request: ExtractionRequest) -> Extraction:
     found.update(amounts)
     found.update(_dates(layout, request.date_order, currency.value if currency else None, out.warnings))
     found.update(_header_texts(layout))
+    found.update(_year_day_month_if_proven(layout, request.date_order, currency.value if currency else None, found))
     vendor = _vendor(layout)
     if vendor:
         found["vendor_name"] = vendor[0]
@@ -499,13 +500,15 @@ def _currency(layout: PageLayout) -> Optional[ExtractedField]:
     return Candidate(code, seg.text.strip(), seg, 0).as_field(0.6 + 0.1 * min(count, 3) - (0.15 if code == "USD" else 0))
 
 
-def _dates(layout: PageLayout, date_order: str, currency: Optional[str], warnings: list[str]) -> dict[str, ExtractedField]:
+def _dates(
+    layout: PageLayout, date_order: str, currency: Optional[str], warnings: list[str], year_first: Optional[str] = None
+) -> dict[str, ExtractedField]:
     texts = [s.text for s in layout.segs]
     order = date_order if date_order in ("DMY", "MDY") else None
     reason = "requested"
     if order is None:
         order, reason = infer_date_order(texts, currency)
-    year_first = infer_year_first(texts)
+    year_first = year_first or infer_year_first(texts)
     found: list[tuple[ParsedDate, Seg, Optional[str]]] = []
     for seg in layout.segs:
         for parsed in find_dates(seg.text, order or "auto", year_first=year_first):
@@ -537,6 +540,58 @@ def _dates(layout: PageLayout, date_order: str, currency: Optional[str], warning
         due = dues[0]
         result["due_date"] = _date_field(due, 0.85, order, reason, warnings)
     return result
+
+
+_YEAR_FIRST_TEXT = re.compile(r"(?<!\d)(?:19|20)\d\d[-/.]\d{1,2}[-/.]\d{1,2}(?!\d)")
+_YEAR_MONTH_IN_ID = (
+    re.compile(r"(?<!\d)(?P<y>20\d\d)[/-](?P<m>0[1-9]|1[0-2])(?!\d)"),  # INV/2017/04/0008
+    re.compile(r"(?<!\d)(?P<m>0[1-9]|1[0-2])[/-](?P<y>20\d\d)(?!\d)"),  # FA04/2017/0057
+    re.compile(r"(?<!\d)(?P<y>20\d\d)(?P<m>0[1-9]|1[0-2])(?=\d{2,5}(?!\d))"),  # FACTU2017040057
+)
+
+
+def _year_day_month_if_proven(
+    layout: PageLayout, date_order: str, currency: Optional[str], found: dict[str, ExtractedField]
+) -> dict[str, ExtractedField]:
+    """Year-first dates that no single date decides ("2017-11-04"): read them year-day-month
+    when only that reading agrees with the rest of the page.
+
+    Why: some layouts print year-day-month. Two signals prove it without a day above 12: the
+    due date falls before the issue date only in the year-month-day reading, or the invoice
+    number carries the issue year and month ("FA04/2017/...", "INV/2017/04/...") of only the
+    year-day-month reading.
+    """
+    issued = found.get("date")
+    if issued is None or not _YEAR_FIRST_TEXT.search(issued.text or ""):
+        return {}
+    if any(year_first_votes([s.text for s in layout.segs])):
+        return {}  # a date on the page already decides
+    alternative = _dates(layout, date_order, currency, [], year_first="YDM")
+    if "date" not in alternative or alternative["date"].value == issued.value:
+        return {}
+
+    def consistent(fields: dict[str, ExtractedField]) -> Optional[bool]:
+        if "date" not in fields or "due_date" not in fields:
+            return None
+        start, due = date.fromisoformat(str(fields["date"].value)), date.fromisoformat(str(fields["due_date"].value))
+        return 0 <= (due - start).days <= 366
+
+    now, then = consistent(found), consistent(alternative)
+    if now is False and then is True:
+        return alternative
+    if now is not False and then is not False:
+        number = found.get("invoice_number")
+        months = _year_months(str(number.value)) if number is not None else set()
+        as_printed = date.fromisoformat(str(issued.value))
+        swapped = date.fromisoformat(str(alternative["date"].value))
+        if (swapped.year, swapped.month) in months and (as_printed.year, as_printed.month) not in months:
+            return alternative
+    return {}
+
+
+def _year_months(identifier: str) -> set[tuple[int, int]]:
+    """(year, month) pairs written in a document number: "FA04/2017/0057", "INV/2017/04/0008"."""
+    return {(int(m["y"]), int(m["m"])) for pattern in _YEAR_MONTH_IN_ID for m in pattern.finditer(identifier)}
 
 
 _GLUED_DATE = re.compile(r"(?<=\d)(?P<d>[0-3]\d)[/.-](?P<m>[01]\d)[/.-](?P<y>20\d\d)(?!\d)")

@@ -43,7 +43,11 @@ _MON = _month_alternatives()
 _SEP = r"[/\-.\s]"
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     # 2018-12-25, 2018/12/25, 2018.12.25
-    ("YMD", re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s?(?P<s>[-/.])\s?(?P<m>\d{1,2})\s?(?P=s)\s?(?P<d>\d{1,2})(?!\d)")),
+    # (two ISO dates read as one token by OCR: "2016-08-202016-08-20")
+    ("YMD", re.compile(
+        r"(?:(?<!\d)|(?<=\d{4}-\d{2}-\d{2}))(?P<y>(?:19|20)\d{2})\s?(?P<s>[-/.])\s?(?P<m>\d{1,2})\s?(?P=s)\s?"
+        r"(?P<d>\d{2}(?=(?:19|20)\d{2}-\d{2}-\d{2})|\d{1,2}(?!\d))"
+    )),
     # 25/12/2018, 12-25-2018, 25.12.18, 25 12 2018 (same separator both times)
     # (OCR noise tolerated: a "~" for a dash, a time glued to a 4-digit year: "30-06-201822:16:06")
     ("NUM", re.compile(
@@ -159,6 +163,12 @@ def parse_date(text: str, order: DateOrder = "auto", *, year_first: str = "YMD")
 
 def infer_year_first(texts: Iterable[str]) -> str:
     """"YDM" when the page proves year-day-month ("2018-29-05") and nothing proves year-month-day."""
+    ydm, ymd = year_first_votes(texts)
+    return "YDM" if ydm > ymd else "YMD"
+
+
+def year_first_votes(texts: Iterable[str]) -> tuple[int, int]:
+    """(year-day-month, year-month-day) dates on the page that can be read only that way."""
     ydm = ymd = 0
     for text in texts:
         for m in _PATTERNS[0][1].finditer(fold(text)):
@@ -167,7 +177,7 @@ def infer_year_first(texts: Iterable[str]) -> str:
                 ydm += 1
             elif day > 12 >= month:
                 ymd += 1
-    return "YDM" if ydm > ymd else "YMD"
+    return ydm, ymd
 
 
 def infer_date_order(texts: Iterable[str], currency: Optional[str] = None) -> tuple[Optional[str], str]:
