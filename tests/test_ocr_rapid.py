@@ -27,3 +27,13 @@ def test_recognizes_receipt_lines_with_word_boxes_in_reading_order(receipt_image
         assert 0 <= x1 < x2 <= width and 0 <= y1 < y2 <= height
         assert " ".join(w.text for w in line.words).replace(" ", "") == line.text.replace(" ", "")
         assert 0.0 < line.confidence <= 1.0
+
+
+def test_rec_model_path_and_word_boxes_come_from_env(monkeypatch, receipt_image):
+    assert params_from_env({"RAPIDOCR_REC_MODEL": "/models/en_rec.onnx"})["Rec.model_path"] == "/models/en_rec.onnx"
+    monkeypatch.setenv("RAPIDOCR_WORD_BOXES", "false")
+    engine = RapidOcrEngine()
+    assert engine.describe()["word_boxes"] is False  # part of the OCR cache key
+    lines = engine.recognize(receipt_image)
+    # words are then spread over the line box by character count, still covering the line's text
+    assert lines and all(" ".join(w.text for w in l.words) == " ".join(l.text.split()) for l in lines)

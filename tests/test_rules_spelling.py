@@ -18,7 +18,7 @@ VOCAB = Vocabulary(
     {
         "JALAN": 400, "JLN": 50, "TAMAN": 300, "ALAM": 100, "SETIA": 60, "SANYU": 20, "STATIONERY": 30,
         "SHOP": 25, "SELANGOR": 240, "PETALING": 60, "JAYA": 150, "SRI": 20, "BHD": 300, "HARDWARE": 26,
-        "BOOK": 10, "CENTRE": 10, "STORES": 8, "BALAKONG": 30, "LIAN": 4, "LAN": 3,
+        "BOOK": 10, "CENTRE": 10, "STORES": 8, "BALAKONG": 30, "LIAN": 4, "LAN": 3, "DINAR": 6,
     }
 )
 
@@ -36,6 +36,7 @@ VOCAB = Vocabulary(
         ("GREEN SDN BHDI", "GREEN SDN BHD"),  # a stray stroke after a known word
         ("Perniagaan Sr! Gaya", "Perniagaan Sri Gaya"),
         ("AIK HUAT HARDWAKE", "AIK HUAT HARDWARE"),
+        ("Jalan Olnar G U3/G", "Jalan Dinar G U3/G"),  # two look-alikes in one word
     ],
 )
 def test_known_slips_are_repaired(printed: str, repaired: str) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from extraction.config import env_bool
 from extraction.layout import Line, Word, polygon_to_bbox, sort_reading_order, split_line_into_words
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ _ENV_PARAMS: dict[str, tuple[str, type]] = {
     "RAPIDOCR_USE_CLS": ("Global.use_cls", lambda v: v.lower() in ("1", "true", "yes")),
     "RAPIDOCR_MAX_SIDE_LEN": ("Global.max_side_len", int),
     "RAPIDOCR_THREADS": ("EngineConfig.onnxruntime.intra_op_num_threads", int),
+    "RAPIDOCR_REC_MODEL": ("Rec.model_path", str),
 }
 
 
@@ -64,6 +66,7 @@ class RapidOcrEngine:
 
         started = time.perf_counter()
         self.params = params_from_env() if params is None else {"Global.log_level": "warning", **params}
+        self.word_boxes = env_bool("RAPIDOCR_WORD_BOXES", True)
         self._engine = RapidOCR(params=self.params)
         self.load_seconds = time.perf_counter() - started
         log.info("rapidocr loaded in %.2fs with %s", self.load_seconds, self.params)
@@ -76,12 +79,13 @@ class RapidOcrEngine:
             "version": getattr(rapidocr, "__version__", None) or _package_version("rapidocr"),
             "load_ms": round(self.load_seconds * 1000, 1),
             "params": {k: v for k, v in self.params.items() if k != "Global.log_level"},
+            "word_boxes": self.word_boxes,
         }
 
     def recognize(self, image: Image.Image) -> list[Line]:
         rgb = image if image.mode == "RGB" else image.convert("RGB")
         bgr = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])  # RapidOCR expects OpenCV's BGR order
-        result = self._engine(bgr, return_word_box=True)
+        result = self._engine(bgr, return_word_box=self.word_boxes)
         if result is None or not getattr(result, "txts", None):
             return []
         word_results = getattr(result, "word_results", None) or ()

@@ -110,6 +110,15 @@ def _look_alike(word: str, vocab: Vocabulary) -> Optional[str]:
             candidate = upper[:index] + alternative + upper[index + 1 :]
             if candidate.isalpha() and vocab.known(candidate, 3):
                 candidates[candidate] = vocab.count(candidate)
+    if len(upper) >= 5 and not candidates:  # two look-alikes in one word ("Olnar" -> "DINAR")
+        for first in range(len(upper)):
+            for a in CONFUSIONS.get(upper[first], ""):
+                once = upper[:first] + a + upper[first + 1 :]
+                for second in range(first + 1, len(upper)):
+                    for b in CONFUSIONS.get(upper[second], ""):
+                        candidate = once[:second] + b + once[second + 1 :]
+                        if candidate.isalpha() and vocab.known(candidate, 5):
+                            candidates[candidate] = vocab.count(candidate)
     if len(upper) >= 6:  # long words: any single letter wrong ("HARDWAKE", "Setangor")
         for index in range(len(upper)):
             for alternative in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
