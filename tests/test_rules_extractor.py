@@ -411,3 +411,22 @@ def test_two_iso_dates_read_as_one_token_are_both_found() -> None:
 
     assert [d.value.isoformat() for d in find_dates("2016-08-202016-09-19BC06216")] == ["2016-08-20", "2016-09-19"]
     assert values(run(text, fields={"date"}))["date"] == "2016-08-20"
+
+
+def test_address_starts_at_the_house_number_and_ends_at_the_country() -> None:
+    text = page(
+        [
+            (100, 40, "IKANO HANDEL SDN BHD"),
+            (120, 70, "IKEA Cheras"),  # the outlet's name, printed above its street
+            (100, 100, "No 8, Jalan 7/118B, Desa Tun Razak"),
+            (100, 130, "56000 Kuala Lumpur, Malaysia"),
+            (120, 160, "SUNWAY VELOCITY"),  # a branch name after the country
+            (80, 300, "TOTAL 15.40"),
+        ]
+    )
+    assert values(run(text))["vendor_address"] == "No 8, Jalan 7/118B, Desa Tun Razak 56000 Kuala Lumpur, Malaysia"
+
+
+def test_a_postcode_glued_after_a_comma_still_makes_an_address() -> None:
+    text = page([(100, 40, "LITTLE CRAVINGS SDN BHD"), (100, 70, "HQ:7,Jln SS21/34,47400 PJ"), (80, 300, "TOTAL 5.00")])
+    assert values(run(text))["vendor_address"] == "HQ:7,Jln SS21/34,47400 PJ"

@@ -770,7 +770,8 @@ def _header_texts(layout: PageLayout) -> dict[str, ExtractedField]:
 
 # --------------------------------------------------------------------------- vendor and address
 
-_POSTCODE = re.compile(r"(?<![\d.,])(?:\d{5}|\d{4}\s?[A-Z]{2}|[A-Z]\d[A-Z]\s?\d[A-Z]\d|\d{3}\s?\d{3}|\d{2}-\d{3})(?![\d.,])")
+#: five digits may follow a comma ("SS21/34,47400 PJ": a thousands group has three digits)
+_POSTCODE = re.compile(r"(?:(?<![\d.])\d{5}|(?<![\d.,])(?:\d{4}\s?[A-Z]{2}|[A-Z]\d[A-Z]\s?\d[A-Z]\d|\d{3}\s?\d{3}|\d{2}-\d{3}))(?![\d.,])")
 _PHONE = re.compile(r"(?:\+?\d[\d\s\-()]{7,}\d)")
 _REG_NO = re.compile(r"^\(?\s*(?:co\.?\s*(?:reg\.?)?\s*no\.?\s*:?)?\s*[\dA-Z]{4,}-[A-Z0-9]\s*\)?$", re.IGNORECASE)
 
@@ -1102,6 +1103,10 @@ def _address(layout: PageLayout, vendor_rows: list[Any]) -> Optional[ExtractedFi
         if picked and _address_score(row) < 1.0 and any(has_keyword(row.folded, g) for g in ("boilerplate", "receipt_words", "invoice_words")):
             break  # "THANK YOU", "CASHIER: ...", "PREPAY CHIT ... NOT A RECEIPT"
         picked.append(row)
+        if _ends_with_country(row):
+            break  # "56000 Kuala Lumpur, Malaysia": what follows is a branch name or contacts
+    if len(picked) >= 2 and not re.search(r"\d", picked[0].text) and _HOUSE_NUMBER_START.match(picked[1].folded):
+        picked = picked[1:]  # "IKEA Cheras" / "No 2A Jalan Cochrane": the outlet name before the street
     while picked and _address_score(picked[-1]) == 0 and not re.fullmatch(r"[A-Z][A-Za-z .]+\.?", picked[-1].text.strip()):
         picked.pop()
     if not picked or sum(_address_score(r) for r in picked) < 1.0:
@@ -1127,6 +1132,14 @@ def _misread_commas(text: str) -> str:
         return "," if re.fullmatch(r"\d(?:[\d/-]{0,6}\d)?|[A-Za-z]{4,}", token) else "."
 
     return _STOP_BEFORE_WORD.sub(replace, text)
+
+
+_HOUSE_NUMBER_START = re.compile(r"\s*(?:(?:no|lot|unit|blk|block)\b\.?\s*:?\s*[a-z]?\d|\d+[a-z]?\b)")
+
+
+def _ends_with_country(row: Any) -> bool:
+    match = find_keyword(row.folded.rstrip(" .,;"), "country")
+    return match is not None and match.end() >= len(row.folded.rstrip(" .,;")) - 1
 
 
 def _before_contact(row: Any) -> Optional[str]:
