@@ -381,7 +381,10 @@ def test_a_title_with_its_space_dropped_ends_the_address() -> None:
 
 def test_company_suffix_slips_are_fixed_in_the_vendor_name() -> None:
     for printed, name in [("AMANO MALAYSIA SON BHD", "AMANO MALAYSIA SDN BHD"), ("99 SPEED MART 5/B", "99 SPEED MART S/B"),
-                          ("MOONLIGHT CAKE HOUSE SDN BHD BOZTZ5-U", "MOONLIGHT CAKE HOUSE SDN BHD")]:
+                          ("MOONLIGHT CAKE HOUSE SDN BHD BOZTZ5-U", "MOONLIGHT CAKE HOUSE SDN BHD"),
+                          ("UNIHAKKA INTERNATIONAL-SDN BHD", "UNIHAKKA INTERNATIONAL SDN BHD"),
+                          ("AIK HUAT ENTERPRISE.(SETIA ALAM).SDN BHD", "AIK HUAT ENTERPRISE (SETIA ALAM) SDN BHD"),
+                          ("POPULAR BOOK CO. (M) SDN BHD", "POPULAR BOOK CO. (M) SDN BHD")]:
         text = page([(100, 40, printed), (80, 70, "NO 5, JALAN BESAR, 43000 KAJANG"), (80, 300, "TOTAL 1.00")])
         assert values(run(text))["vendor_name"] == name
 

@@ -18,7 +18,7 @@ VOCAB = Vocabulary(
     {
         "JALAN": 400, "JLN": 50, "TAMAN": 300, "ALAM": 100, "SETIA": 60, "SANYU": 20, "STATIONERY": 30,
         "SHOP": 25, "SELANGOR": 240, "PETALING": 60, "JAYA": 150, "SRI": 20, "BHD": 300, "HARDWARE": 26,
-        "BOOK": 10, "CENTRE": 10, "STORES": 8, "BALAKONG": 30, "LIAN": 4, "LAN": 3, "DINAR": 6,
+        "BOOK": 10, "CENTRE": 10, "STORES": 8, "BALAKONG": 30, "LIAN": 4, "LAN": 3, "DINAR": 6, "GARDENIA": 40, "BAKERIES": 20,
     }
 )
 
@@ -37,6 +37,7 @@ VOCAB = Vocabulary(
         ("Perniagaan Sr! Gaya", "Perniagaan Sri Gaya"),
         ("AIK HUAT HARDWAKE", "AIK HUAT HARDWARE"),
         ("Jalan Olnar G U3/G", "Jalan Dinar G U3/G"),  # two look-alikes in one word
+        ("GA RDENIA BAKERIES", "GARDENIA BAKERIES"),  # a space inside a known word
     ],
 )
 def test_known_slips_are_repaired(printed: str, repaired: str) -> None:
@@ -47,6 +48,7 @@ def test_known_slips_are_repaired(printed: str, repaired: str) -> None:
     "text",
     [
         "BOOKCENTRE",  # a short two-word run is a printed compound
+        "BOOK CENTRE",  # two known words are not joined
         "STARBUCKS COFFEE",  # unknown words with no known neighbour stay
         "NO 7/118B, 1A/3",  # house numbers with letters are not look-alikes
         "Müller GmbH",  # a real accent on an unknown word stays

@@ -60,7 +60,20 @@ def correct_text(text: str, vocabulary: Optional[Vocabulary] = None) -> str:
     if not vocab.counts:
         return text
     text = _INITIALS.sub(_fix_initials, text)
+    text = _SPLIT_PAIR.sub(lambda m: _join_split(m, vocab), text)
     return _RUN.sub(lambda m: correct_word(m.group(0), vocab), text)
+
+
+_SPLIT_PAIR = re.compile(r"(?<![^\W_])([^\W\d_]{1,10}) ([^\W\d_]{1,10})(?![^\W_])")
+
+
+def _join_split(match: re.Match[str], vocab: Vocabulary) -> str:
+    """"GA RDENIA" -> "GARDENIA": a space inside a known word, between pieces that are not words."""
+    left, right = match.group(1), match.group(2)
+    joined = left + right
+    if len(joined) >= 5 and vocab.known(joined, 5) and not (vocab.known(left) and vocab.known(right)):
+        return joined
+    return match.group(0)
 
 
 def correct_word(word: str, vocab: Vocabulary) -> str:
