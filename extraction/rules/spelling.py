@@ -80,7 +80,7 @@ def correct_word(word: str, vocab: Vocabulary) -> str:
     if word.isdigit() or vocab.known(word):
         return word
     plain = strip_accents(word)
-    if plain != word and vocab.known(plain):
+    if plain != word and vocab.known(plain, 3):  # learned words only: lexicon words keep their accents
         return plain  # "ÁLAM" -> "ALAM": an accent the page never printed
     glued = _GLUED_NUMBER.match(plain)
     if glued and vocab.known(glued.group(2), 3):
