@@ -5,7 +5,8 @@
 
 Documents with dataset OCR boxes use them; PDFs use their text layer; images use
 ``--text-cache DIR/<dataset>/<id>.json`` (DocumentText JSON written by an OCR run) when given,
-else they are skipped, so the fit never runs OCR itself. Deterministic: no sampling.
+or RapidOCR through ``--ocr-cache DIR`` (the evaluation's OCR cache, so a fit after an
+evaluation run reads no image twice); otherwise they are skipped. Deterministic: no sampling.
 """
 
 from __future__ import annotations
@@ -45,7 +46,20 @@ def text_from_cache(path: Path) -> DocumentText:
     return DocumentText(pages)
 
 
-def document_text(entry, dataset_name: str, text_cache: Path | None) -> DocumentText | None:
+def ocr_text(entry, ocr) -> DocumentText:
+    """An image document read by the OCR engine (through the evaluation's OCR cache)."""
+    loaded = load_document(entry.file.read_bytes(), limits=Limits())
+    pages = []
+    for page in loaded.pages:
+        if isinstance(page, PageText):
+            pages.append(page)
+        else:
+            width, height = page.image.size
+            pages.append(PageText(page.number, width, height, ocr.recognize(page.image), "ocr"))
+    return DocumentText(pages)
+
+
+def document_text(entry, dataset_name: str, text_cache: Path | None, ocr=None) -> DocumentText | None:
     if entry.ocr_boxes is not None:
         text = boxes_to_document(read_ocr_boxes(entry.ocr_boxes))
         text.pages[0].lines = sort_reading_order(text.pages[0].lines)
@@ -58,15 +72,27 @@ def document_text(entry, dataset_name: str, text_cache: Path | None) -> Document
         cached = text_cache / dataset_name / f"{entry.id}.json"
         if cached.is_file():
             return text_from_cache(cached)
+    if ocr is not None and entry.file is not None:
+        return ocr_text(entry, ocr)
     return None
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("datasets", nargs="+")
-    parser.add_argument("--text-cache", type=Path)
+    parser.add_argument("--text-cache", type=Path, help="DIR/<dataset>/<id>.json DocumentText files")
+    parser.add_argument(
+        "--ocr-cache", type=Path,
+        help="read image documents with RapidOCR through this cache (the one python -m extraction.evaluate --ocr-cache fills)",
+    )
     parser.add_argument("--out", type=Path, default=CALIBRATION_PATH)
     args = parser.parse_args(argv)
+    ocr = None
+    if args.ocr_cache is not None:
+        from extraction.evaluate.ocrcache import CachedOcr
+        from extraction.ocr.rapid import RapidOcrEngine
+
+        ocr = CachedOcr(RapidOcrEngine(), args.ocr_cache)
 
     extractor = RulesExtractor(calibration=False)
     pairs: dict[str, list[tuple[float, bool]]] = defaultdict(list)
@@ -75,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         dataset = load_dataset(folder)
         name = Path(folder).name
         for entry in dataset.entries:
-            text = document_text(entry, name, args.text_cache)
+            text = document_text(entry, name, args.text_cache, ocr)
             if text is None:
                 continue
             documents += 1
