@@ -136,7 +136,10 @@ def extract_document(request: ExtractionRequest) -> Extraction:
     ocr_pages = {page.number for page in request.text.pages if page.source != "text_layer"}
     for name in ("vendor_name", "vendor_address"):
         if name in found and found[name].page in ocr_pages:
-            found[name] = found[name].model_copy(update={"value": correct_text(str(found[name].value))})
+            value = correct_text(str(found[name].value))
+            if name == "vendor_address":
+                value = _misread_commas(value)
+            found[name] = found[name].model_copy(update={"value": value})
     time_field = _time(layout, found.get("date"))
     if time_field:
         found["time"] = time_field
@@ -1118,7 +1121,6 @@ def _address(layout: PageLayout, vendor_rows: list[Any]) -> Optional[ExtractedFi
     last_text = tails.get(picked[-1].index) or picked[-1].text.strip()
     if last_text.endswith(".") and not text.endswith("."):
         text += "."
-    text = _misread_commas(text)
     conf = (0.4 + 0.1 * min(sum(_address_score(r) for r in picked), 4)) * _ocr_confidence(picked)
     return Candidate(text, "\n".join(r.text for r in picked), picked[0].segs[0], 0, bbox=_union([r.bbox for r in picked])).as_field(conf)
 
