@@ -22,6 +22,7 @@ import unicodedata
 from datetime import date
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Optional, Sequence
 
 from extraction.errors import DocumentError, ErrorCode
@@ -149,12 +150,11 @@ def extract_document(request: ExtractionRequest) -> Extraction:
     doc_type = _document_type(layout, found)
     found["document_type"] = doc_type
 
-    items = None
-    if "line_items" in wanted or _may_infer_subtotal(found):
-        items = extract_line_items(layout, found)
+    infer_subtotal = _may_infer_subtotal(found)
+    items = extract_line_items(layout, found) if "line_items" in wanted or infer_subtotal else []
     if "line_items" in wanted:
         out.line_items = items
-    if items and _may_infer_subtotal(found):
+    if items and infer_subtotal:
         _subtotal_from_items(found, items)
     out.fields = {name: f for name, f in found.items() if name in wanted}
     if "document_type" in wanted:
@@ -796,11 +796,12 @@ def _is_stop_line(seg: Any) -> bool:
 def _is_title(seg: Any) -> bool:
     text = seg.folded.strip(" :.-*")
     compact = text.replace(" ", "")  # "TAXINVOICE": OCR drops spaces in large type
-    return (
-        text in set(phrases("doc_title"))
-        or compact in {p.replace(" ", "") for p in phrases("doc_title")}
-        or bool(re.fullmatch(r"(tax ?)?invoice|receipt|facture|rechnung|factura", compact))
-    )
+    return compact in _compact_titles() or bool(re.fullmatch(r"(tax)?invoice|receipt|facture|rechnung|factura", compact))
+
+
+@lru_cache(maxsize=1)
+def _compact_titles() -> frozenset[str]:
+    return frozenset(p.replace(" ", "") for p in phrases("doc_title"))
 
 
 def _address_score(seg: Any) -> float:
@@ -867,9 +868,9 @@ def clean_vendor(text: str) -> str:
     text = _LEADING_NUMBER.sub("", text)
     text = re.sub(r"(?i)((?:sdn\.?\s?bhd|bhd|s/b|berhad|ltd|limited)\.?)\s*\([^()]*$", r"\1", text)  # "... SDN BHD (MUTIARA RINI"
     text = re.sub(r"(?i)\b(sdn\.?\s?bhd|bhd|s/b|berhad)\s+[A-Z0-9]*\d[A-Z0-9]*\s?-\s?[A-Z0-9]{1,2}\s*$", r"\1", text)  # a misread reg no after the suffix
-    text = re.sub(r"\bS[O0]N(?=\.?\s?BHD\b)", "SDN", text)
+    text = re.sub(r"\bS[O0]N(?=\.?\s?BHD\b)", "SDN", text)  # "SON BHD": a look-alike slip in a fixed suffix
     text = re.sub(r"(?i)(?<=[a-z)])\s*[-.]\s*(?=sdn\.?\s?bhd\b)", " ", text)  # "INTERNATIONAL-SDN BHD", "(SETIA ALAM).SDN"
-    text = re.sub(r"(?<=[A-Za-z]{4})[.,]\s*(?=\()", " ", text)  # "ENTERPRISE.(SETIA": a stray stop (not "CO. (M)")  # "SON BHD": a look-alike slip in a fixed suffix
+    text = re.sub(r"(?<=[A-Za-z]{4})[.,]\s*(?=\()", " ", text)  # "ENTERPRISE.(SETIA": a stray stop (not "CO. (M)")
     text = re.sub(r"(?<![\w/])[5S]\s?/\s?[B8](?![\w/])", "S/B", text)  # "5/B", "5/8": Sendirian Berhad
     return clean_text(_space_parentheses(text.replace("_", " ")))
 
