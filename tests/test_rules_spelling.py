@@ -18,7 +18,7 @@ VOCAB = Vocabulary(
     {
         "JALAN": 400, "JLN": 50, "TAMAN": 300, "ALAM": 100, "SETIA": 60, "SANYU": 20, "STATIONERY": 30,
         "SHOP": 25, "SELANGOR": 240, "PETALING": 60, "JAYA": 150, "SRI": 20, "BHD": 300, "HARDWARE": 26,
-        "BOOK": 10, "CENTRE": 10, "STORES": 8, "BALAKONG": 30, "LIAN": 4, "LAN": 3, "DINAR": 6, "GARDENIA": 40, "BAKERIES": 20, "ECHEANCE": 2,
+        "BOOK": 10, "CENTRE": 10, "STORES": 8, "BALAKONG": 30, "LIAN": 4, "LAN": 3, "DINAR": 6, "GARDENIA": 40, "BAKERIES": 20, "ECHEANCE": 2, "LST": 9,
     }
 )
 
@@ -49,6 +49,7 @@ def test_known_slips_are_repaired(printed: str, repaired: str) -> None:
     [
         "BOOKCENTRE",  # a short two-word run is a printed compound
         "BOOK CENTRE",  # two known words are not joined
+        "Lot 1F-01,1st Flr",  # an ordinal is not a look-alike slip ("LST" is known)
         "STARBUCKS COFFEE",  # unknown words with no known neighbour stay
         "NO 7/118B, 1A/3",  # house numbers with letters are not look-alikes
         "Müller GmbH",  # a real accent on an unknown word stays

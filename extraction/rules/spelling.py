@@ -76,9 +76,12 @@ def _join_split(match: re.Match[str], vocab: Vocabulary) -> str:
     return match.group(0)
 
 
+_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th|er|e|ème|te|º|ª)", re.IGNORECASE)
+
+
 def correct_word(word: str, vocab: Vocabulary) -> str:
-    if word.isdigit() or vocab.known(word):
-        return word
+    if word.isdigit() or vocab.known(word) or _ORDINAL.fullmatch(word):
+        return word  # "1st Flr" is not a slip for "lst"
     plain = strip_accents(word)
     if plain != word and vocab.known(plain, 3):  # learned words only: lexicon words keep their accents
         return plain  # "ÁLAM" -> "ALAM": an accent the page never printed
