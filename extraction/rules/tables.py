@@ -15,6 +15,7 @@ from itertools import combinations
 from typing import TYPE_CHECKING, Optional
 
 from extraction.layout import Word
+from extraction.rules.dates import find_dates
 from extraction.rules.lexicon import find_keyword, fold
 from extraction.rules.numbers import find_amounts, format_amount, format_quantity, parse_amount
 from extraction.rules.rows import PageLayout, Row
@@ -91,11 +92,13 @@ def _numeric_words(row: Row) -> list[tuple[Decimal, Word, bool]]:
     found = []
     for seg in row.segs:
         text = seg.text
-        dates = [m.span() for m in _DATE_LIKE.finditer(text)]
+        # dates and periods ("01.05.14-31.05.14") are not quantities or prices; spans index the
+        # folded text, which has the line's length unless compatibility characters expanded
+        dates = [(d.start, d.end) for d in find_dates(text)] if len(fold(text)) == len(text) else []
         for amount in find_amounts(text):
             start = amount.start + (len(amount.text) - len(amount.text.lstrip()))
             if any(d0 < amount.end and start < d1 for d0, d1 in dates):
-                continue  # part of a date or a period ("01.05.14-31.05.14")
+                continue
             if start > 0 and text[start - 1].isalpha() and text[start - 1] not in "x":
                 continue
             if amount.end < len(text) and (text[amount.end].isalpha() and not _unit_follows(text, amount.end)):
@@ -107,7 +110,6 @@ def _numeric_words(row: Row) -> list[tuple[Decimal, Word, bool]]:
     return found
 
 
-_DATE_LIKE = re.compile(r"(?<![\d.,])\d{1,2}[./-]\d{1,2}[./-]\d{2,4}(?![\d.,]\d)")
 _UNIT_AFTER = re.compile(r"\s?(?:x|pcs?|units?|unit[ée]s?|st(?:k|ück)?|kg|g|l|h|hrs?|heures?|jours?|days?)\b", re.IGNORECASE)
 
 
@@ -176,9 +178,10 @@ def _assign(nums: list[tuple[Decimal, Word, bool]], columns: dict[str, tuple[flo
     return result
 
 
-def _description(row: Row, nums: list[tuple[Decimal, Word, bool]], columns: dict[str, tuple[float, float]]) -> tuple[str, float]:
-    """The row's description text and its left edge."""
-    span = _description_right_of_quantity(columns)
+def _description(
+    row: Row, nums: list[tuple[Decimal, Word, bool]], columns: dict[str, tuple[float, float]], span: Optional[tuple[float, float]] = None
+) -> tuple[str, float]:
+    """The row's description text and its left edge (``span``: a description column right of the quantity)."""
     if span is not None:
         # "Pos | Menge | Beschreibung | Preis": the text between the quantity and price columns
         words = sorted((w for seg in row.segs for w in seg.line.words if w.bbox[0] >= span[0] - 2 and w.bbox[2] <= span[1] + 2), key=lambda w: w.bbox[0])
@@ -245,6 +248,7 @@ def extract_line_items(layout: PageLayout, found: dict[str, ExtractedField]) -> 
         last_item: Optional[LineItem] = None
         last_bottom = 0.0  # bottom of the last item's last row (its continuation lines included)
         last_left = float("inf")
+        desc_span = _description_right_of_quantity(columns)
         while i < len(rows) and rows[i].page == header_row.page:
             row = rows[i]
             if _is_stop(row) or _header_columns(row):
@@ -253,7 +257,6 @@ def extract_line_items(layout: PageLayout, found: dict[str, ExtractedField]) -> 
             numeric_starts = [x1 for name, (x1, _) in columns.items() if name != "description"]
             if numeric_starts:  # numbers left of every numeric column belong to the description ("box of 5")
                 nums = [n for n in nums if n[1].bbox[2] >= min(numeric_starts) - 2]
-            desc_span = _description_right_of_quantity(columns)
             if desc_span is not None:  # numbers inside the description ("Exchange 2010") are text
                 nums = [n for n in nums if not desc_span[0] <= (n[1].bbox[0] + n[1].bbox[2]) / 2 <= desc_span[1]]
             tax_values: list[Decimal] = []
@@ -270,7 +273,7 @@ def extract_line_items(layout: PageLayout, found: dict[str, ExtractedField]) -> 
                     kept, tax_values = nums, []
                 nums = kept
             money = [n for n in nums if n[2]]
-            desc, desc_left = _description(row, nums, columns)
+            desc, desc_left = _description(row, nums, columns, desc_span)
             if money:
                 assigned = _assign(nums if len(nums) <= 6 else money, columns)
                 if desc and pending_desc and last_item is None:
