@@ -367,6 +367,21 @@ def test_address_keeps_the_part_before_a_phone_and_reads_misread_commas() -> Non
     assert values(run(text))["vendor_address"] == "No.1, Jalan Permas 10/5, Bandar Baru Permas Jaya 81750 Johor Bahru, Johor."
 
 
+def test_address_keeps_a_branch_line_and_drops_a_lone_quote() -> None:
+    text = page(
+        [
+            (100, 40, "99 SPEED MART S/B (519537-X)"),
+            (100, 70, "LOT P.T. 33198, BATU 4"),
+            (100, 100, 'JALAN KAPAR, "MUKIM KAPAR'),
+            (100, 130, "42100 KLANG, SELANGOR"),
+            (120, 160, "1320-TMN BATU"),
+            (100, 190, "GST ID. NO: 000181747712"),
+            (80, 300, "TOTAL 15.40"),
+        ]
+    )
+    assert values(run(text))["vendor_address"] == "LOT P.T. 33198, BATU 4 JALAN KAPAR, MUKIM KAPAR 42100 KLANG, SELANGOR 1320-TMN BATU"
+
+
 def test_a_title_with_its_space_dropped_ends_the_address() -> None:
     text = page(
         [

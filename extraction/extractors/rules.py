@@ -139,7 +139,7 @@ def extract_document(request: ExtractionRequest) -> Extraction:
         if name in found and found[name].page in ocr_pages:
             value = correct_text(str(found[name].value))
             if name == "vendor_address":
-                value = _misread_commas(value)
+                value = _misread_commas(_drop_unpaired_quote(value))
             found[name] = found[name].model_copy(update={"value": value})
     time_field = _time(layout, found.get("date"))
     if time_field:
@@ -1137,6 +1137,13 @@ def _misread_commas(text: str) -> str:
         return "," if re.fullmatch(r"\d(?:[\d/-]{0,6}\d)?|[A-Za-z]{4,}", token) else "."
 
     return _STOP_BEFORE_WORD.sub(replace, text)
+
+
+def _drop_unpaired_quote(text: str) -> str:
+    """'BERKELEY "41150 KLANG': a lone double quote in an OCR address is a speck read as a mark."""
+    if text.count('"') != 1:
+        return text
+    return re.sub(r'\s*"\s*', " ", text).strip()
 
 
 _HOUSE_NUMBER_START = re.compile(r"\s*(?:(?:no|lot|unit|blk|block)\b\.?\s*:?\s*[a-z]?\d|\d+[a-z]?\b)")

@@ -76,10 +76,15 @@ def _join_split(match: re.Match[str], vocab: Vocabulary) -> str:
     return match.group(0)
 
 
+_CAPITAL_I_INSIDE = re.compile(r"(?<=[^\W\d_])I(?=[a-z])")
 _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th|er|e|ème|te|º|ª)", re.IGNORECASE)
 
 
 def correct_word(word: str, vocab: Vocabulary) -> str:
+    if _CAPITAL_I_INSIDE.search(word):  # "JIn" -> "Jln": a capital I before lower case is an l
+        swapped = _CAPITAL_I_INSIDE.sub("l", word)
+        if vocab.count(swapped) > vocab.count(word):
+            return swapped
     if word.isdigit() or vocab.known(word) or _ORDINAL.fullmatch(word):
         return word  # "1st Flr" is not a slip for "lst"
     plain = strip_accents(word)
