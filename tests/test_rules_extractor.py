@@ -382,6 +382,39 @@ def test_address_keeps_a_branch_line_and_drops_a_lone_quote() -> None:
     assert values(run(text))["vendor_address"] == "LOT P.T. 33198, BATU 4 JALAN KAPAR, MUKIM KAPAR 42100 KLANG, SELANGOR 1320-TMN BATU"
 
 
+def test_address_printed_above_the_operating_company() -> None:
+    text = page(
+        [
+            (200, 10, "TAX INVOICE"),
+            (150, 40, "BHPETROL PERMAS JAYA 2"),
+            (170, 70, "LOT PTD 101051"),
+            (160, 100, "JALAN PERMAS 10/10"),
+            (160, 130, "81750 MASAI, JOHOR"),
+            (150, 160, "ESJAY FUEL ENTERPRISE"),
+            (120, 190, "CO. REG. NO: 001011128-T"),
+            (20, 230, "30-06-2018 09:09:49"),
+            (80, 300, "TOTAL 50.00"),
+        ]
+    )
+    found = values(run(text))
+    assert found["vendor_name"] == "ESJAY FUEL ENTERPRISE"
+    assert found["vendor_address"] == "LOT PTD 101051 JALAN PERMAS 10/10 81750 MASAI, JOHOR"
+
+
+def test_a_name_with_its_registration_number_in_parentheses_is_the_vendor() -> None:
+    text = page(
+        [
+            (100, 40, "DION REALTIES SDN BHD (CO. NO:20154-T)"),
+            (100, 70, "(GST REGISTRATION NO : 000650247680)"),
+            (100, 100, "MENARA DION #02-03, LEVEL 2,"),
+            (100, 130, "27, JALAN SULTAN ISMAIL,"),
+            (100, 160, "50250 KUALA LUMPUR."),
+            (80, 300, "TOTAL 5.00"),
+        ]
+    )
+    assert values(run(text))["vendor_name"] == "DION REALTIES SDN BHD"
+
+
 def test_a_title_with_its_space_dropped_ends_the_address() -> None:
     text = page(
         [

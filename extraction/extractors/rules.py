@@ -131,7 +131,7 @@ def extract_document(request: ExtractionRequest) -> Extraction:
     vendor = _vendor(layout)
     if vendor:
         found["vendor_name"] = vendor[0]
-        address = _address(layout, vendor[1])
+        address = _address(layout, vendor[1]) or _address_above(layout, vendor[1])
         if address:
             found["vendor_address"] = address
     ocr_pages = {page.number for page in request.text.pages if page.source != "text_layer"}
@@ -955,8 +955,8 @@ def _vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Any]]]:
         letters = sum(ch.isalpha() for ch in name)
         if letters < 3 or letters < 0.5 * len(name.replace(" ", "")):
             continue
-        if _is_stop_line(row) or _REG_NO.match(text):
-            continue
+        if _REG_NO.match(text) or _is_stop_line(_Text(_PAREN.sub(" ", text))):
+            continue  # judged without the parentheses: "DION REALTIES SDN BHD (CO. NO:20154-T)" is a name
         if has_keyword(row.folded, "boilerplate") and find_keyword(row.folded, "company_suffix") is None:
             continue  # "THANK YOU", "TQ FOR SHOPPING WITH ...", "SHOPPING HOURS"
         score = 1.0
@@ -1123,6 +1123,26 @@ def _address(layout: PageLayout, vendor_rows: list[Any]) -> Optional[ExtractedFi
     if last_text.endswith(".") and not text.endswith("."):
         text += "."
     conf = (0.4 + 0.1 * min(sum(_address_score(r) for r in picked), 4)) * _ocr_confidence(picked)
+    return Candidate(text, "\n".join(r.text for r in picked), picked[0].segs[0], 0, bbox=_union([r.bbox for r in picked])).as_field(conf)
+
+
+def _address_above(layout: PageLayout, vendor_rows: list[Any]) -> Optional[ExtractedField]:
+    """An address printed above the vendor name, when none follows it.
+
+    Fuel-station receipts head with the station and its address, then the operating company
+    ("BHPETROL PERMAS JAYA 2 / LOT PTD 101051 / ... / ESJAY FUEL ENTERPRISE").
+    """
+    picked: list[Any] = []
+    for row in reversed(layout.rows[: vendor_rows[0].index]):
+        if row.page != vendor_rows[0].page or _address_score(row) == 0 or _is_stop_line(row) or _is_id_line(row):
+            break
+        picked.insert(0, row)
+    if picked and not any(r.page == picked[0].page and not _is_title(r) for r in layout.rows[: picked[0].index]):
+        picked = picked[1:]  # a page opens with a name, not an address ("BHPetrol Subang Airport")
+    if len(picked) < 2 or sum(_address_score(r) for r in picked) < 2.0 or not any(_POSTCODE.search(r.text) for r in picked):
+        return None
+    text = clean_text(" ".join(_row_text_without_ids(r) for r in picked))
+    conf = (0.3 + 0.1 * min(sum(_address_score(r) for r in picked), 4)) * _ocr_confidence(picked)
     return Candidate(text, "\n".join(r.text for r in picked), picked[0].segs[0], 0, bbox=_union([r.bbox for r in picked])).as_field(conf)
 
 

@@ -140,8 +140,8 @@ def _look_alike(word: str, vocab: Vocabulary) -> Optional[str]:
                         candidate = once[:second] + b + once[second + 1 :]
                         if candidate.isalpha() and vocab.known(candidate, 5):
                             candidates[candidate] = vocab.count(candidate)
-    if len(upper) >= 6:  # long words: any single letter wrong ("HARDWAKE", "Setangor")
-        for index in range(len(upper)):
+    if len(upper) >= 6:  # long words: any inner letter wrong ("HARDWAKE", "Setangor"), not "TERBANG" -> "GERBANG"
+        for index in range(1, len(upper)):
             for alternative in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
                 candidate = upper[:index] + alternative + upper[index + 1 :]
                 if candidate != upper and candidate.isalpha() and vocab.known(candidate, 5):
