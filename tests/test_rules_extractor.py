@@ -382,6 +382,21 @@ def test_address_keeps_a_branch_line_and_drops_a_lone_quote() -> None:
     assert values(run(text))["vendor_address"] == "LOT P.T. 33198, BATU 4 JALAN KAPAR, MUKIM KAPAR 42100 KLANG, SELANGOR 1320-TMN BATU"
 
 
+@pytest.mark.parametrize("branch", ["1076-IJOK", "(MR DIY TESCO TERBAU)"])
+def test_a_branch_line_closing_the_address_is_kept(branch: str) -> None:
+    text = page(
+        [
+            (100, 40, "99 SPEED MART S/B (519537-X)"),
+            (100, 70, "LOT P.T. 2811, JALAN ANGSA,"),
+            (100, 100, "41150 KLANG, SELANGOR"),
+            (120, 130, branch),
+            (100, 160, "GST ID. NO : 000181747712"),
+            (80, 300, "TOTAL 2.50"),
+        ]
+    )
+    assert values(run(text))["vendor_address"] == f"LOT P.T. 2811, JALAN ANGSA, 41150 KLANG, SELANGOR {branch}"
+
+
 def test_address_printed_above_the_operating_company() -> None:
     text = page(
         [

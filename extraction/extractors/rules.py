@@ -1088,7 +1088,7 @@ def _address(layout: PageLayout, vendor_rows: list[Any]) -> Optional[ExtractedFi
         if row.page != vendor_rows[0].page:
             break
         dated = bool(find_dates(row.text) or find_times(row.text))
-        if _is_id_line(row) or (not picked and (dated or _address_score(row) == 0)):
+        if (_is_id_line(row) and not (picked and _STORE_BRANCH.fullmatch(row.text.strip()))) or (not picked and (dated or _address_score(row) == 0)):
             if picked or skipped >= 4 or _is_title(row):
                 break
             skipped += 1
@@ -1113,7 +1113,7 @@ def _address(layout: PageLayout, vendor_rows: list[Any]) -> Optional[ExtractedFi
             break  # "56000 Kuala Lumpur, Malaysia": what follows is a branch name or contacts
     if len(picked) >= 2 and not re.search(r"\d", picked[0].text) and _HOUSE_NUMBER_START.match(picked[1].folded):
         picked = picked[1:]  # "IKEA Cheras" / "No 2A Jalan Cochrane": the outlet name before the street
-    while picked and _address_score(picked[-1]) == 0 and not re.fullmatch(r"[A-Z][A-Za-z .]+\.?", picked[-1].text.strip()):
+    while picked and _address_score(picked[-1]) == 0 and not _BRANCH_NAME.fullmatch(picked[-1].text.strip()):
         picked.pop()
     if not picked or sum(_address_score(r) for r in picked) < 1.0:
         return None
@@ -1164,6 +1164,14 @@ def _drop_unpaired_quote(text: str) -> str:
     if text.count('"') != 1:
         return text
     return re.sub(r'\s*"\s*', " ", text).strip()
+
+
+#: a place or branch name closing an address block: "SETAPAK", "1320-TMN BATU", "(MR DIY TESCO TERBAU)"
+_BRANCH_NAME = re.compile(r"\(?(?:\d{3,5} ?- ?)?[A-Z][A-Za-z .'&-]+\)?\.?")
+
+
+#: a store code and branch name under the address ("1076-IJOK"), not a registration number
+_STORE_BRANCH = re.compile(r"\d{3,5} ?- ?[A-Z]{3,}(?: [A-Z]{2,}){0,3}")
 
 
 _HOUSE_NUMBER_START = re.compile(r"\s*(?:(?:no|lot|unit|blk|block)\b\.?\s*:?\s*[a-z]?\d|\d+[a-z]?\b)")
