@@ -430,6 +430,12 @@ def test_a_name_with_its_registration_number_in_parentheses_is_the_vendor() -> N
     assert values(run(text))["vendor_name"] == "DION REALTIES SDN BHD"
 
 
+def test_a_scribble_beside_the_name_is_not_joined_to_it() -> None:
+    rows = [(100, 70, "MR. D.I.Y. (M) SDN BHD"), (100, 100, "LOT 1851-A, JALAN KPB 6, 43300 SERI KEMBANGAN"), (80, 300, "TOTAL 9.00")]
+    assert values(run(page([(450, 45, "Bl ance"), *rows])))["vendor_name"] == "MR. D.I.Y. (M) SDN BHD"
+    assert values(run(page([(110, 45, "KEDAI"), *rows])))["vendor_name"] == "KEDAI MR. D.I.Y. (M) SDN BHD"  # above it: joined
+
+
 def test_a_title_with_its_space_dropped_ends_the_address() -> None:
     text = page(
         [

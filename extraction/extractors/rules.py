@@ -886,6 +886,16 @@ _TRAILING_TITLE = re.compile(r"\s+(?:tax\s+)?(?:invoice|receipt|facture|rechnung
 
 def _vendor_row_text(row: Any) -> str:
     """The name part of a header row: without titles, dates or ids printed on the same row."""
+    return _TRAILING_TITLE.sub("", " ".join(s.text.strip() for s in _name_segs(row)))
+
+
+def _name_span(row: Any) -> tuple[float, float]:
+    """Left and right edge of the name part of a header row."""
+    segs = _name_segs(row)
+    return min(s.bbox[0] for s in segs), max(s.bbox[2] for s in segs)
+
+
+def _name_segs(row: Any) -> list[Seg]:
     segs = [s for s in row.segs if not (_is_title(s) or _is_stop_line(s) or _is_id_line(s))] or list(row.segs)
     if len(segs) > 1:
         anchor = max(segs, key=lambda s: s.height)
@@ -904,7 +914,7 @@ def _vendor_row_text(row: Any) -> str:
                     kept.insert(0, nxt)
                 i += direction
         segs = kept
-    return _TRAILING_TITLE.sub("", " ".join(s.text.strip() for s in segs))
+    return segs
 
 
 def _header_rows(layout: PageLayout) -> list[Any]:
@@ -982,6 +992,9 @@ def _vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Any]]]:
 
     def joinable(row: Any, ref: Any) -> bool:
         gap = max(row.bbox[1] - ref.bbox[3], ref.bbox[1] - row.bbox[3])
+        a, b = _name_span(row), _name_span(ref)
+        if min(a[1], b[1]) <= max(a[0], b[0]):
+            return False  # side by side ("Bl ance" scribbled at the top right), not one name on two lines
         return not (
             gap > 0.9 * max(ref.height, row.height) or _is_stop_line(row) or _address_score(row) >= 1.0
             or _REG_NO.match(row.text.strip()) or sum(ch.isalpha() for ch in row.text) < 2
