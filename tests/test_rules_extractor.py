@@ -436,6 +436,23 @@ def test_a_scribble_beside_the_name_is_not_joined_to_it() -> None:
     assert values(run(page([(110, 45, "KEDAI"), *rows])))["vendor_name"] == "KEDAI MR. D.I.Y. (M) SDN BHD"  # above it: joined
 
 
+def test_gst_included_in_the_total_is_the_tax_not_the_total() -> None:
+    text = page(
+        [
+            (100, 40, "KING'S CONFECTIONERY S/B"),
+            (20, 300, "BUN"),
+            (420, 300, "25.15"),
+            (420, 340, "25.15"),
+            (100, 380, "Change"),
+            (420, 380, "0.00"),
+            (60, 420, "(Total Included GST @ 6% : 1.42)"),
+        ]
+    )
+    found = values(run(text))
+    assert found["tax"] == "1.42"
+    assert found["total"] == "25.15"  # the amount printed twice above the change
+
+
 def test_a_title_with_its_space_dropped_ends_the_address() -> None:
     text = page(
         [

@@ -78,3 +78,8 @@ def test_a_dot_after_a_word_is_not_a_decimal_point() -> None:
 
 def test_find_amounts_does_not_make_date_parts_negative() -> None:
     assert all(a.value > 0 for a in find_amounts("2018-12-25"))
+
+
+def test_a_dash_glued_to_a_colon_is_a_separator_not_a_sign() -> None:
+    assert [a.value for a in find_amounts("Total Payable: :-51.88")] == [Decimal("51.88")]
+    assert [a.value for a in find_amounts("Rounding: -0.02")] == [Decimal("-0.02")]

@@ -84,7 +84,8 @@ def find_amounts(text: str) -> list[AmountMatch]:
         if m.group("dash"):
             has_dec = True
         neg, trail = m.group("neg"), m.group("trail")
-        negative = (neg in ("-", "−", "–") and (m.start() == 0 or not text[m.start() - 1].isalnum())) or (
+        # "Total Payable: :-51.88": a dash glued to a colon is a separator, not a sign
+        negative = (neg in ("-", "−", "–") and (m.start() == 0 or not text[m.start() - 1].isalnum()) and text[m.start() - 1 : m.start()] != ":") or (
             neg == "(" and trail == ")"
         ) or (trail == "-" and not m.group("dash"))
         if negative:
