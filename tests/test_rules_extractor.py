@@ -453,6 +453,14 @@ def test_gst_included_in_the_total_is_the_tax_not_the_total() -> None:
     assert found["total"] == "25.15"  # the amount printed twice above the change
 
 
+def test_the_name_ends_at_its_registration_number_and_a_logo_word_is_not_joined() -> None:
+    rows = [(100, 100, "LOT G29 & G30, JALAN BESAR, 81100 JOHOR BAHRU"), (80, 300, "TOTAL 9.00")]
+    named = page([(100, 70, "MYNEWS RETAIL SB (306295-X) FKA BISON STORES SB"), *rows])
+    assert values(run(named))["vendor_name"] == "MYNEWS RETAIL SB"
+    logo = page([(150, 40, "LAVENDER"), (100, 70, "LAVENDER CONFECTIONERY & BAKERY S/B"), *rows])
+    assert values(run(logo))["vendor_name"] == "LAVENDER CONFECTIONERY & BAKERY S/B"
+
+
 def test_a_title_with_its_space_dropped_ends_the_address() -> None:
     text = page(
         [

@@ -859,9 +859,15 @@ def _strip_trailing_id_group(text: str) -> str:
     return text
 
 
+_MID_REG = re.compile(r"\s*\(\s*\d{4,}\s?-\s?[A-Z0-9]\s*\)\s*(?=\S)")
+
+
 def clean_vendor(text: str) -> str:
     """A company name without the registration number printed beside it ("ACME SDN BHD (123456-X)")."""
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFKC", text).strip().rstrip(",;")
+    cut = _MID_REG.search(text)
+    if cut is not None and sum(ch.isalpha() for ch in text[: cut.start()]) >= 3:
+        text = text[: cut.start()]  # "MYNEWS RETAIL SB (306295-X) FKA BISON STORES SB": the name ends at its number
     stripped = _TRAILING_SCRAP.sub("", _TRAILING_REG.sub("", _strip_trailing_id_group(text)))
     if sum(ch.isalpha() for ch in stripped) >= 3:
         text = stripped
@@ -887,6 +893,12 @@ _TRAILING_TITLE = re.compile(r"\s+(?:tax\s+)?(?:invoice|receipt|facture|rechnung
 def _vendor_row_text(row: Any) -> str:
     """The name part of a header row: without titles, dates or ids printed on the same row."""
     return _TRAILING_TITLE.sub("", " ".join(s.text.strip() for s in _name_segs(row)))
+
+
+def _repeats_start(above: Any, row: Any) -> bool:
+    """"LAVENDER" over "LAVENDER CONFECTIONERY & BAKERY S/B": a logo word, not the name's first line."""
+    head = re.sub(r"[^a-z0-9 ]", "", above.folded).strip()
+    return bool(head) and re.sub(r"[^a-z0-9 ]", "", row.folded).strip().startswith(head)
 
 
 def _name_span(row: Any) -> tuple[float, float]:
@@ -1002,7 +1014,7 @@ def _vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Any]]]:
 
     # multi-row names: "HOME MASTER HARDWARE &" + "ELECTRICAL", "PASARAYA BORONG PINTAR" + "SDN BHD"
     final_suffix = re.compile(r"(sdn\.? ?bhd|bhd|s/b|berhad|ltd|limited|inc|llc|gmbh|b\.?v|sarl|s\.?a)\.?\s*(\(|$)")
-    while first > 0 and last - first < 2 and joinable(header[first - 1], header[first]) and (
+    while first > 0 and last - first < 2 and joinable(header[first - 1], header[first]) and not _repeats_start(header[first - 1], header[first]) and (
         _suffix_only(header[first])
         or header[first - 1].text.rstrip().endswith(("&", "-"))
         or header[first].text.lstrip().startswith("&")
