@@ -300,7 +300,10 @@ def test_labels_with_ocr_slips_still_match() -> None:
     assert (got["subtotal"], got["tax"], got["total"]) == ("10.00", "0.60", "10.60")
 
 
-@pytest.mark.parametrize(("line", "expected"), [("#195360 01/06/2018".replace(" ", ""), "2018-06-01"), ("27032018 No CS-20243", "2018-03-27")])
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [("#195360 01/06/2018".replace(" ", ""), "2018-06-01"), ("27032018 No CS-20243", "2018-03-27"), ("18:1524/05/18", "2018-05-24")],
+)
 def test_glued_or_compact_dates_are_a_low_confidence_fallback(line: str, expected: str) -> None:
     found = run(page([(10, 10, "SHOP SDN BHD"), (10, 40, line), (10, 70, "TOTAL 5.00")]), fields={"date"}).fields["date"]
     regular = run(page([(10, 10, "SHOP SDN BHD"), (10, 40, "Date: 01/06/2018"), (10, 70, "TOTAL 5.00")]), fields={"date"}).fields["date"]

@@ -598,17 +598,19 @@ def _year_months(identifier: str) -> set[tuple[int, int]]:
 
 
 _GLUED_DATE = re.compile(r"(?<=\d)(?P<d>[0-3]\d)[/.-](?P<m>[01]\d)[/.-](?P<y>20\d\d)(?!\d)")
+_DATE_AFTER_TIME = re.compile(r"(?<![\d:])[0-2]?\d:[0-5]\d(?P<d>[0-3]?\d)/(?P<m>[01]?\d)/(?P<y>(?:20)?\d\d)(?![\d/])")  # "18:1524/05/18"
 _COMPACT_DATE = re.compile(r"(?<![\d\w-])(?P<d>[0-3]\d)(?P<m>[01]\d)(?P<y>20\d\d)(?![\d\w-])")
 
 
 def _fallback_date(layout: PageLayout) -> Optional[ExtractedField]:
     """No regular date anywhere: a day-first date glued to other digits ("#195360 01/06/2018" read
     as one token) or written without separators ("27032018"). Low confidence by design."""
-    for pattern, confidence in ((_GLUED_DATE, 0.45), (_COMPACT_DATE, 0.35)):
+    for pattern, confidence in ((_GLUED_DATE, 0.45), (_DATE_AFTER_TIME, 0.45), (_COMPACT_DATE, 0.35)):
         for seg in layout.segs:
             for m in pattern.finditer(seg.text):
+                year = int(m.group("y"))
                 try:
-                    value = date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
+                    value = date(year + 2000 if year < 100 else year, int(m.group("m")), int(m.group("d")))
                 except ValueError:
                     continue
                 box = span_bbox(seg, m.start(), m.end())
