@@ -12,7 +12,7 @@ from extraction.extractors.base import ExtractionRequest
 from extraction.extractors.rules import RulesExtractor
 from extraction.layout import DocumentText, Line, PageText, sort_reading_order
 from extraction.rules import build_vocabulary
-from extraction.rules.spelling import Vocabulary, correct_text, load_vocabulary, segment
+from extraction.rules.spelling import Vocabulary, correct_text, load_vocabulary, segment, words_on_several_lines
 
 VOCAB = Vocabulary(
     {
@@ -121,3 +121,12 @@ def test_the_extractor_repairs_ocr_pages_only() -> None:
     assert ocr["vendor_name"].text == "SANYUSTATIONERYSHOP"  # the printed text is kept as read
     layer = RulesExtractor().extract([ExtractionRequest(document_id="d", text=_page("text_layer"), fields=fields)])[0].fields
     assert layer["vendor_name"].value == "SANYUSTATIONERYSHOP"  # a text layer is exact
+
+
+def test_words_the_page_confirms_are_left_as_printed() -> None:
+    vocab = Vocabulary({"PANDAN": 20, "INDAH": 50, "JALAN": 400})
+    lines = ["PANDAH INDAH PULAU KETAM RESTAURANT", "M4-A-8, JALAN PANDAH INDAH 4/1A,", "Tota1 5.00", "TOTA1"]
+    confirmed = words_on_several_lines(lines)
+    assert "PANDAH" in confirmed and "TOTA1" in confirmed and "KETAM" not in confirmed  # case-blind, one count per line
+    assert correct_text("JALAN PANDAH INDAH", vocab) == "JALAN PANDAN INDAH"  # alone, a look-alike slip
+    assert correct_text("JALAN PANDAH INDAH", vocab, as_printed=confirmed) == "JALAN PANDAH INDAH"

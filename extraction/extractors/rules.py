@@ -34,7 +34,7 @@ from extraction.rules.dates import ParsedDate, find_dates, infer_date_order, inf
 from extraction.rules.lexicon import find_keyword, fold, has_keyword, phrases
 from extraction.rules.normalize import clean_text, normalize_document_type, normalize_payment_method
 from extraction.rules.numbers import AmountMatch, find_amounts, format_amount
-from extraction.rules.spelling import correct_text
+from extraction.rules.spelling import correct_text, words_on_several_lines
 from extraction.rules.rows import PageLayout, Seg, build_layout, labels_above, span_bbox, words_below
 from extraction.rules.tables import extract_line_items
 from extraction.rules.timeparse import find_times
@@ -135,9 +135,10 @@ def extract_document(request: ExtractionRequest) -> Extraction:
         if address:
             found["vendor_address"] = address
     ocr_pages = {page.number for page in request.text.pages if page.source != "text_layer"}
+    confirmed = words_on_several_lines([row.text for row in layout.rows]) if ocr_pages else frozenset()
     for name in ("vendor_name", "vendor_address"):
         if name in found and found[name].page in ocr_pages:
-            value = correct_text(str(found[name].value))
+            value = correct_text(str(found[name].value), as_printed=confirmed)
             if name == "vendor_address":
                 value = _misread_commas(_drop_unpaired_quote(value))
             found[name] = found[name].model_copy(update={"value": value})

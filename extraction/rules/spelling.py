@@ -54,14 +54,27 @@ def load_vocabulary(path: Path = VOCABULARY_PATH) -> Vocabulary:
         return Vocabulary({})
 
 
-def correct_text(text: str, vocabulary: Optional[Vocabulary] = None) -> str:
-    """``text`` with each unknown word replaced by its repair, when one is proven."""
+def correct_text(text: str, vocabulary: Optional[Vocabulary] = None, as_printed: frozenset[str] = frozenset()) -> str:
+    """``text`` with each unknown word replaced by its repair, when one is proven.
+
+    ``as_printed``: upper-case words the page itself confirms (read the same way on several
+    lines, "PANDAH INDAH" in the name and the address); they are left alone.
+    """
     vocab = vocabulary if vocabulary is not None else load_vocabulary()
     if not vocab.counts:
         return text
     text = _INITIALS.sub(_fix_initials, text)
     text = _SPLIT_PAIR.sub(lambda m: _join_split(m, vocab), text)
-    return _RUN.sub(lambda m: correct_word(m.group(0), vocab), text)
+    return _RUN.sub(lambda m: m.group(0) if m.group(0).upper() in as_printed else correct_word(m.group(0), vocab), text)
+
+
+def words_on_several_lines(lines: list[str], min_lines: int = 2) -> frozenset[str]:
+    """Upper-case words of three letters or more that appear on at least ``min_lines`` lines."""
+    seen: dict[str, int] = {}
+    for line in lines:
+        for word in {m.group(0).upper() for m in _RUN.finditer(line) if len(m.group(0)) >= 3}:
+            seen[word] = seen.get(word, 0) + 1
+    return frozenset(word for word, count in seen.items() if count >= min_lines)
 
 
 _SPLIT_PAIR = re.compile(r"(?<![^\W_])([^\W\d_]{1,10}) ([^\W\d_]{1,10})(?![^\W_])")
