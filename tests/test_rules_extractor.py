@@ -464,6 +464,22 @@ def test_the_name_ends_at_its_registration_number_and_a_logo_word_is_not_joined(
     assert values(run(logo))["vendor_name"] == "LAVENDER CONFECTIONERY & BAKERY S/B"
 
 
+def test_address_skips_the_company_behind_the_brand_and_ids_and_stops_at_a_number_label() -> None:
+    brand = page(
+        [
+            (100, 40, "AA PHARMACY"),
+            (100, 70, "SUBANG HEALTHCARE SDN BHD"),
+            (100, 100, "(NO. 1118258-K)"),
+            (100, 130, "B-8, JALAN SS15/4D,"),
+            (100, 160, "47500 SUBANG JAYA, SELANGOR"),
+            (100, 190, "PREPAY CHIT NUMBER"),
+            (100, 220, "29721"),
+            (80, 300, "TOTAL 9.00"),
+        ]
+    )
+    assert values(run(brand))["vendor_address"] == "B-8, JALAN SS15/4D, 47500 SUBANG JAYA, SELANGOR"
+
+
 def test_a_title_with_its_space_dropped_ends_the_address() -> None:
     text = page(
         [

@@ -779,7 +779,7 @@ def _header_texts(layout: PageLayout) -> dict[str, ExtractedField]:
 #: five digits may follow a comma ("SS21/34,47400 PJ": a thousands group has three digits)
 _POSTCODE = re.compile(r"(?:(?<![\d.])\d{5}|(?<![\d.,])(?:\d{4}\s?[A-Z]{2}|[A-Z]\d[A-Z]\s?\d[A-Z]\d|\d{3}\s?\d{3}|\d{2}-\d{3}))(?![\d.,])")
 _PHONE = re.compile(r"(?:\+?\d[\d\s\-()]{7,}\d)")
-_REG_NO = re.compile(r"^\(?\s*(?:co\.?\s*(?:reg\.?)?\s*no\.?\s*:?)?\s*[\dA-Z]{4,}-[A-Z0-9]\s*\)?$", re.IGNORECASE)
+_REG_NO = re.compile(r"^\(?\s*(?:(?:co\.?|company)?\s*(?:reg\.?)?\s*no\.?\s*:?)?\s*[\dA-Z]{4,}-[A-Z0-9]\s*\)?$", re.IGNORECASE)
 
 
 def _is_stop_line(seg: Any) -> bool:
@@ -1130,6 +1130,11 @@ def _address(layout: PageLayout, vendor_rows: list[Any]) -> Optional[ExtractedFi
         number_label = find_keyword(row.folded, "invoice_number")
         if number_label is not None and len(number_label.group(0)) >= 5:
             break  # "Invoice No: ..." : the document body has begun
+        if picked and _NUMBER_WORD.search(row.folded) and _address_score(row) < 1.0:
+            break  # "PREPAY CHIT NUMBER": a document number's label, not a street
+        if not picked and _is_company_line(row):
+            skipped += 1
+            continue  # "AA PHARMACY" / "SUBANG HEALTHCARE SDN BHD": the company behind the brand
         if picked and (money_in(row.text) or _table_header(row)):
             break  # the transactional part has begun
         if picked and _address_score(row) == 0 and len(row.text.split()) > 5:
@@ -1196,6 +1201,14 @@ def _drop_unpaired_quote(text: str) -> str:
 
 #: a place or branch name closing an address block: "SETAPAK", "1320-TMN BATU", "(MR DIY TESCO TERBAU)"
 _BRANCH_NAME = re.compile(r"\(?(?:\d{3,5} ?- ?)?[A-Z][A-Za-z .'&-]+\)?\.?")
+
+
+_NUMBER_WORD = re.compile(r"\b(?:number|nombre|numero|nummer)\b")
+
+
+def _is_company_line(row: Any) -> bool:
+    """A company name ("... SDN BHD") with no street or postcode on it."""
+    return find_keyword(row.folded, "company_suffix") is not None and not (_POSTCODE.search(row.text) or _STREET_RE.search(row.folded))
 
 
 #: a store code and branch name under the address ("1076-IJOK"), not a registration number
