@@ -480,6 +480,32 @@ def test_address_skips_the_company_behind_the_brand_and_ids_and_stops_at_a_numbe
     assert values(run(brand))["vendor_address"] == "B-8, JALAN SS15/4D, 47500 SUBANG JAYA, SELANGOR"
 
 
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ([(150, 20, "Bäckerei Müller GmbH"), (150, 50, "Hauptstraße 12"), (150, 80, "80331 München")], "Hauptstraße 12 80331 München"),
+        ([(150, 20, "Albert Heijn"), (150, 50, "Kalverstraat 10"), (150, 80, "1012 NX Amsterdam")], "Kalverstraat 10 1012 NX Amsterdam"),
+        ([(150, 20, "BAR CENTRALE SNC"), (150, 50, "Via Roma 5"), (150, 80, "00184 Roma RM")], "Via Roma 5 00184 Roma RM"),
+    ],
+)
+def test_streets_named_by_compound_words_or_a_leading_street_word(rows: list, expected: str) -> None:
+    assert values(run(page([*rows, (20, 300, "TOTAL 5,60")])))["vendor_address"] == expected
+
+
+def test_ids_printed_in_digit_groups_or_after_a_qualifying_word() -> None:
+    text = page(
+        [
+            (150, 20, "CARREFOUR MARKET"),
+            (150, 50, "SIRET 123 456 789 00012"),
+            (20, 100, "Factura simplificada: T-000123"),
+            (20, 130, "Invoice date: 01/02/2024"),
+            (20, 300, "TOTAL 3,45 €"),
+        ]
+    )
+    found = values(run(text))
+    assert (found["vendor_tax_id"], found["invoice_number"]) == ("123 456 789 00012", "T-000123")
+
+
 def test_a_title_with_its_space_dropped_ends_the_address() -> None:
     text = page(
         [

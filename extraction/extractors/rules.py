@@ -707,10 +707,21 @@ def _time(layout: PageLayout, date_field: Optional[ExtractedField]) -> Optional[
 _ID_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*|\d[A-Za-z0-9/_.\-]*")
 
 
+_DIGIT_GROUPS = re.compile(r"(?: \d{2,5})+(?![\d.,:/-])")
+
+
+_ID_PREFIX = re.compile(r"(?:\s*(?:n[o°º]\.?|nr\.?|number|num[eé]ro|#|:|\.|-|–))*\s*", re.IGNORECASE)
+#: one word qualifying the label before its colon: "Factura simplificada: T-0123", "Invoice (copy): 42"
+_QUALIFIER = re.compile(r"\s*\(?([^\W\d_]{3,15})\)?\s*(?=[:#]|n[o°º]\b)", re.IGNORECASE)
+_OTHER_LABELS = ("date", "due_date", "total", "subtotal", "tax", "po_number", "other_number", "vendor_tax_id", "time", "paid", "change")
+
+
 def _id_after(text: str, start: int) -> Optional[re.Match[str]]:
-    rest = text[start:]
-    m = re.match(r"(?:\s*(?:n[o°º]\.?|nr\.?|number|num[eé]ro|#|:|\.|-|–))*\s*", rest, re.IGNORECASE)
-    offset = start + (m.end() if m else 0)
+    qualifier = _QUALIFIER.match(text, start)
+    if qualifier is not None and not any(has_keyword(fold(qualifier.group(1)), g) for g in _OTHER_LABELS):
+        start = qualifier.end()
+    m = _ID_PREFIX.match(text, start)
+    offset = m.end() if m else start
     token = _ID_TOKEN.match(text, offset)
     if token is None:
         return None
@@ -748,9 +759,12 @@ def _find_identifier(layout: PageLayout, group: str, exclude: tuple[str, ...] = 
             token = _id_after(text, start)
             if token is None:
                 continue
-            value = token.group(0).rstrip(".-/")
+            value, end = token.group(0).rstrip(".-/"), token.end()
+            groups = _DIGIT_GROUPS.match(text, end) if group == "vendor_tax_id" and value.isdigit() else None
+            if groups is not None:  # "SIRET 123 456 789 00012": one number printed in groups
+                value, end = text[token.start() : groups.end()], groups.end()
             score = 1.0 + strength - 0.2 * distance
-            box = span_bbox(where, token.start(), token.end())
+            box = span_bbox(where, token.start(), end)
             cand = Candidate(value, value, where, score, bbox=box)
             if best is None or score > best[0]:
                 best = (score, cand)
@@ -807,6 +821,14 @@ def _compact_titles() -> frozenset[str]:
     return frozenset(p.replace(" ", "") for p in phrases("doc_title"))
 
 
+#: a street named by a compound word and its house number (German, Dutch, Nordic): "Hauptstraße 12"
+_COMPOUND_STREET = re.compile(
+    r"(?<![a-z])[a-z]{2,}(?:stra(?:ss|ß)e|str\.|weg|platz|allee|gasse|damm|ufer|straat|laan|plein|gracht|kade|singel|steeg|gade|vej|gatan|gata|vagen)\s*\d+[a-z]?\b"
+)
+#: a street word that leads the line, then a name and a number ("Via Roma 5", "C/ Mayor 3")
+_STREET_FIRST = re.compile(r"\s*(?:via|v\.le|p\.za|c/|avda\.?|av\.)\s+[a-z][a-z' .]+\s\d+[a-z]?\b")
+
+
 def _address_score(seg: Any) -> float:
     text = seg.text
     score = 0.0
@@ -818,6 +840,8 @@ def _address_score(seg: Any) -> float:
         score += 0.5
     if re.search(r"\b(no|lot|unit|blk|block)\.?\s*\d", seg.folded):
         score += 0.7
+    if _COMPOUND_STREET.search(seg.folded) or _STREET_FIRST.match(seg.folded):
+        score += 1.0  # "Hauptstraße 12", "Kalverstraat 10", "Via Roma 5"
     if text.rstrip().endswith(","):
         score += 0.4
     return score
