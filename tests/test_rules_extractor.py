@@ -506,6 +506,30 @@ def test_ids_printed_in_digit_groups_or_after_a_qualifying_word() -> None:
     assert (found["vendor_tax_id"], found["invoice_number"]) == ("123 456 789 00012", "T-000123")
 
 
+def test_two_column_invoice_header_keeps_the_sender_address_apart_from_the_invoice_data() -> None:
+    text = page(
+        [
+            (40, 20, "Northwind Traders Ltd"), (400, 20, "INVOICE"),
+            (40, 50, "45 King Street"), (400, 50, "Invoice #: 2024-0117"),
+            (40, 80, "London EC2V 8AU"), (400, 80, "Date: 12 March 2024"),
+            (40, 110, "VAT Reg No: GB 123 4567 89"), (400, 110, "PO Number: PO-88231"),
+            (40, 200, "DESCRIPTION"), (300, 200, "QTY"), (500, 200, "AMOUNT"),
+            (40, 230, "Consulting hours"), (300, 230, "2"), (500, 230, "300.00"),
+            (380, 300, "Total Due"), (500, 300, "£300.00"),
+        ],
+        width=700,
+    )
+    found = values(run(text))
+    assert found["vendor_address"] == "45 King Street London EC2V 8AU"
+    assert (found["invoice_number"], found["po_number"], found["vendor_tax_id"]) == ("2024-0117", "PO-88231", "GB 123 4567 89")
+
+
+def test_the_address_block_ends_at_a_blank_band() -> None:
+    text = page([(40, 20, "ACME CORP."), (40, 50, "500 Market St, Suite 200"), (40, 80, "San Francisco, CA 94105"),
+                 (40, 200, "Widget A"), (40, 230, "Widget B"), (380, 300, "BALANCE DUE $173.60")])
+    assert values(run(text))["vendor_address"] == "500 Market St, Suite 200 San Francisco, CA 94105"
+
+
 def test_a_title_with_its_space_dropped_ends_the_address() -> None:
     text = page(
         [

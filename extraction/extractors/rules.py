@@ -35,7 +35,7 @@ from extraction.rules.lexicon import find_keyword, fold, has_keyword, phrases
 from extraction.rules.normalize import clean_text, normalize_document_type, normalize_payment_method
 from extraction.rules.numbers import AmountMatch, find_amounts, format_amount
 from extraction.rules.spelling import correct_text, words_on_several_lines
-from extraction.rules.rows import PageLayout, Seg, build_layout, labels_above, span_bbox, words_below
+from extraction.rules.rows import PageLayout, Row, Seg, build_layout, labels_above, span_bbox, words_below
 from extraction.rules.tables import extract_line_items
 from extraction.rules.timeparse import find_times
 from extraction.schema import ExtractedField, LineItem
@@ -707,6 +707,7 @@ def _time(layout: PageLayout, date_field: Optional[ExtractedField]) -> Optional[
 _ID_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*|\d[A-Za-z0-9/_.\-]*")
 
 
+_PREFIXED_TAX_ID = re.compile(r"[A-Z]{2} \d{2,}(?: \d{2,5})*(?![\d.,:/-])")
 _DIGIT_GROUPS = re.compile(r"(?: \d{2,5})+(?![\d.,:/-])")
 
 
@@ -757,6 +758,10 @@ def _find_identifier(layout: PageLayout, group: str, exclude: tuple[str, ...] = 
         places += [(other.text[:end], start, other, 2) for other, start, end in words_below(layout, seg)]
         for text, start, where, distance in places:
             token = _id_after(text, start)
+            if group == "vendor_tax_id":  # "VAT Reg No: GB 123 4567 89": a country code, then groups
+                prefixed = _PREFIXED_TAX_ID.match(text, _ID_PREFIX.match(text, start).end())
+                if prefixed is not None and (token is None or prefixed.end() > token.end()):
+                    token = prefixed
             if token is None:
                 continue
             value, end = token.group(0).rstrip(".-/"), token.end()
@@ -791,7 +796,10 @@ def _header_texts(layout: PageLayout) -> dict[str, ExtractedField]:
 # --------------------------------------------------------------------------- vendor and address
 
 #: five digits may follow a comma ("SS21/34,47400 PJ": a thousands group has three digits)
-_POSTCODE = re.compile(r"(?:(?<![\d.])\d{5}|(?<![\d.,])(?:\d{4}\s?[A-Z]{2}|[A-Z]\d[A-Z]\s?\d[A-Z]\d|\d{3}\s?\d{3}|\d{2}-\d{3}))(?![\d.,])")
+_POSTCODE = re.compile(
+    r"(?:(?<![\d.])\d{5}|(?<![\d.,])(?:\d{4}\s?[A-Z]{2}|[A-Z]\d[A-Z]\s?\d[A-Z]\d|\d{3}\s?\d{3}|\d{2}-\d{3}))(?![\d.,])"
+    r"|(?<![A-Za-z0-9])[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}(?![A-Za-z0-9])"  # UK: "EC2V 8AU", "LS1 4AP"
+)
 _PHONE = re.compile(r"(?:\+?\d[\d\s\-()]{7,}\d)")
 _REG_NO = re.compile(r"^\(?\s*(?:(?:co\.?|company)?\s*(?:reg\.?)?\s*no\.?\s*:?)?\s*[\dA-Z]{4,}-[A-Z0-9]\s*\)?$", re.IGNORECASE)
 
@@ -1136,9 +1144,13 @@ def _address(layout: PageLayout, vendor_rows: list[Any]) -> Optional[ExtractedFi
     picked: list[Any] = []
     tails: dict[int, str] = {}  # row index -> the address part of a row that goes on with contacts
     skipped = 0
-    for row in layout.rows[start : start + 12]:
-        if row.page != vendor_rows[0].page:
+    column = _name_column(vendor_rows)
+    for full_row in layout.rows[start : start + 12]:
+        if full_row.page != vendor_rows[0].page:
             break
+        row = _column_view(full_row, column)
+        if row is None:
+            continue  # only the other header column ("Invoice #: ...") on this row
         dated = bool(find_dates(row.text) or find_times(row.text))
         if (_is_id_line(row) and not (picked and _STORE_BRANCH.fullmatch(row.text.strip()))) or (not picked and (dated or _address_score(row) == 0)):
             if picked or skipped >= 4 or _is_title(row):
@@ -1159,8 +1171,10 @@ def _address(layout: PageLayout, vendor_rows: list[Any]) -> Optional[ExtractedFi
         if not picked and _is_company_line(row):
             skipped += 1
             continue  # "AA PHARMACY" / "SUBANG HEALTHCARE SDN BHD": the company behind the brand
-        if picked and (money_in(row.text) or _table_header(row)):
+        if picked and (money_in(full_row.text) or _table_header(full_row)):
             break  # the transactional part has begun
+        if picked and row.top - picked[-1].bottom > 2.0 * max(row.height, picked[-1].height):
+            break  # a blank band: the address block has ended
         if picked and _address_score(row) == 0 and len(row.text.split()) > 5:
             break
         if picked and _address_score(row) < 1.0 and any(has_keyword(row.folded, g) for g in ("boilerplate", "receipt_words", "invoice_words")):
@@ -1181,6 +1195,20 @@ def _address(layout: PageLayout, vendor_rows: list[Any]) -> Optional[ExtractedFi
         text += "."
     conf = (0.4 + 0.1 * min(sum(_address_score(r) for r in picked), 4)) * _ocr_confidence(picked)
     return Candidate(text, "\n".join(r.text for r in picked), picked[0].segs[0], 0, bbox=_union([r.bbox for r in picked])).as_field(conf)
+
+
+def _name_column(vendor_rows: list[Any]) -> tuple[float, float]:
+    spans = [_name_span(r) for r in vendor_rows]
+    return min(a for a, _ in spans), max(b for _, b in spans)
+
+
+def _column_view(row: Row, column: tuple[float, float]) -> Optional[Row]:
+    """The part of a row under the vendor's name: a two-column header keeps the invoice's own
+    data ("Invoice #", "Date") beside the sender's address."""
+    kept = [s for s in row.segs if min(s.bbox[2], column[1]) > max(s.bbox[0], column[0])]
+    if len(kept) == len(row.segs):
+        return row
+    return Row(page=row.page, segs=kept, index=row.index) if kept else None
 
 
 def _address_above(layout: PageLayout, vendor_rows: list[Any]) -> Optional[ExtractedField]:
