@@ -37,3 +37,32 @@ def test_rec_model_path_and_word_boxes_come_from_env(monkeypatch, receipt_image)
     lines = engine.recognize(receipt_image)
     # words are then spread over the line box by character count, still covering the line's text
     assert lines and all(" ".join(w.text for w in l.words) == " ".join(l.text.split()) for l in lines)
+
+
+def test_crop_pad_setting_and_quad_growth():
+    import numpy as np
+
+    from extraction.ocr.rapid import DEFAULT_CROP_PAD, crop_pad_from_env, grow_quad
+
+    assert crop_pad_from_env({}) == DEFAULT_CROP_PAD
+    assert crop_pad_from_env({"RAPIDOCR_CROP_PAD": "0.05"}) == 0.05
+    assert crop_pad_from_env({"RAPIDOCR_CROP_PAD": "wide"}) == DEFAULT_CROP_PAD  # a typo does not stop the worker
+    assert crop_pad_from_env({"RAPIDOCR_CROP_PAD": "-1"}) == 0.0
+    assert crop_pad_from_env({"RAPIDOCR_CROP_PAD": "5"}) == 1.0
+    # a 100 x 20 line grows by 2 px on each side; at the image edge it is clipped
+    grown = grow_quad([[10, 10], [110, 10], [110, 30], [10, 30]], 0.1, 200, 100)
+    assert np.allclose(grown, [[8, 8], [112, 8], [112, 32], [8, 32]])
+    assert np.allclose(grow_quad([[0, 0], [50, 0], [50, 20], [0, 20]], 0.1, 200, 100)[0], [0, 0])
+    # a slanted line grows along its own axes: the top edge stays parallel to the text
+    slanted = grow_quad([[50, 50], [150, 40], [152, 60], [52, 70]], 0.1, 300, 300)
+    assert np.isclose((slanted[1][1] - slanted[0][1]) / (slanted[1][0] - slanted[0][0]), -0.1, atol=1e-3)
+
+
+def test_padded_crops_are_part_of_the_engine_description(monkeypatch, receipt_image):
+    monkeypatch.setenv("RAPIDOCR_CROP_PAD", "0")
+    plain = RapidOcrEngine()
+    monkeypatch.setenv("RAPIDOCR_CROP_PAD", "0.1")
+    padded = RapidOcrEngine()
+    assert "crop_pad" not in plain.describe() and padded.describe()["crop_pad"] == 0.1  # OCR cache keys differ
+    assert type(padded._engine).__name__ == "PaddedCropRapidOCR"
+    assert [l.text for l in padded.recognize(receipt_image)][0] == "CORNER BAKERY & CAFE"

@@ -67,7 +67,9 @@ class RapidOcrEngine:
         started = time.perf_counter()
         self.params = params_from_env() if params is None else {"Global.log_level": "warning", **params}
         self.word_boxes = env_bool("RAPIDOCR_WORD_BOXES", True)
-        self._engine = RapidOCR(params=self.params)
+        self.crop_pad = crop_pad_from_env()
+        engine_class = _padded_engine_class(RapidOCR, self.crop_pad) if self.crop_pad > 0 else RapidOCR
+        self._engine = engine_class(params=self.params)
         self.load_seconds = time.perf_counter() - started
         log.info("rapidocr loaded in %.2fs with %s", self.load_seconds, self.params)
 
@@ -80,6 +82,7 @@ class RapidOcrEngine:
             "load_ms": round(self.load_seconds * 1000, 1),
             "params": {k: v for k, v in self.params.items() if k != "Global.log_level"},
             "word_boxes": self.word_boxes,
+            **({"crop_pad": self.crop_pad} if self.crop_pad > 0 else {}),  # absent at the default: caches stay valid
         }
 
     def recognize(self, image: Image.Image) -> list[Line]:
@@ -100,6 +103,73 @@ class RapidOcrEngine:
                 words = split_line_into_words(text, bbox, float(score))
             lines.append(Line(text=text, bbox=bbox, confidence=float(score), words=words))
         return sort_reading_order(lines)
+
+
+#: Margin added around each detected line before recognition, as a share of the line's height
+#: (0: RapidOCR's own tight crops). Measured on the 5,400 sroie-dev lines against their
+#: transcripts: 0.05 reads 83.7 % of lines exactly (0.1: 83.5 %, 0: 83.0 %) because the spaces
+#: around punctuation come out right more often (324 and 313 lines wrong only in spaces, against
+#: 377), but slightly fewer characters right (89.7 %, 89.3 %, 90.0 %); field F1 end to end is a
+#: wash (sroie-dev mean 0.883 with 0.05 and 0.878 with 0.1, against 0.884: addresses gain,
+#: names and totals lose), so the default keeps RapidOCR's crops.
+DEFAULT_CROP_PAD = 0.0
+
+
+def crop_pad_from_env(environ: dict[str, str] | None = None) -> float:
+    raw = (os.environ if environ is None else environ).get("RAPIDOCR_CROP_PAD", "")
+    try:
+        value = float(raw) if raw.strip() else DEFAULT_CROP_PAD
+    except ValueError:
+        log.warning("RAPIDOCR_CROP_PAD=%r is not a number; using %s", raw, DEFAULT_CROP_PAD)
+        value = DEFAULT_CROP_PAD
+    return min(max(value, 0.0), 1.0)
+
+
+def grow_quad(points: Any, pad: float, width: int, height: int) -> np.ndarray:
+    """A detected text quadrilateral grown by ``pad`` x its height on every side, along its own
+    axes (so a slanted line stays aligned), clipped to the image."""
+    quad = np.asarray(points, dtype=np.float32).reshape(4, 2)
+    line_height = max(float(np.linalg.norm(quad[0] - quad[3])), float(np.linalg.norm(quad[1] - quad[2])))
+    along = quad[1] - quad[0]
+    across = quad[3] - quad[0]
+    along = along / max(float(np.linalg.norm(along)), 1e-6)
+    across = across / max(float(np.linalg.norm(across)), 1e-6)
+    margin = pad * line_height
+    grown = np.array(
+        [
+            quad[0] - margin * along - margin * across,
+            quad[1] + margin * along - margin * across,
+            quad[2] + margin * along + margin * across,
+            quad[3] - margin * along + margin * across,
+        ],
+        dtype=np.float32,
+    )
+    grown[:, 0] = grown[:, 0].clip(0, width - 1)
+    grown[:, 1] = grown[:, 1].clip(0, height - 1)
+    return grown
+
+
+def _padded_engine_class(base: type, pad: float) -> type:
+    """RapidOCR with its line crops grown by ``pad`` (see DEFAULT_CROP_PAD).
+
+    Overrides RapidOCR 3.x's ``crop_text_regions`` step; word boxes are still computed from the
+    detected boxes, so they move by at most the margin. Without that step (another major
+    version) the engine is used as is.
+    """
+    try:
+        from rapidocr.utils.process_img import get_rotate_crop_image
+    except ImportError:  # pragma: no cover - a RapidOCR without this helper
+        get_rotate_crop_image = None
+    if get_rotate_crop_image is None or not callable(getattr(base, "crop_text_regions", None)):
+        log.warning("this RapidOCR has no crop step to pad; RAPIDOCR_CROP_PAD is ignored")
+        return base
+
+    class PaddedCropRapidOCR(base):  # type: ignore[misc, valid-type]
+        def crop_text_regions(self, img: np.ndarray, det_boxes: Any) -> list[np.ndarray]:
+            height, width = img.shape[:2]
+            return [get_rotate_crop_image(img, grow_quad(box, pad, width, height)) for box in det_boxes]
+
+    return PaddedCropRapidOCR
 
 
 def _words_from_engine(entries: Any) -> list[Word]:
