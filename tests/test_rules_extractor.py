@@ -530,6 +530,20 @@ def test_the_address_block_ends_at_a_blank_band() -> None:
     assert values(run(text))["vendor_address"] == "500 Market St, Suite 200 San Francisco, CA 94105"
 
 
+@pytest.mark.parametrize(
+    ("label", "value", "expected"),
+    [
+        ("TOTAL (GST included)", "9.00", {"total": "9.00", "tax": None}),  # a total that says its tax is in it
+        ("GST @6% INCLUDED IN TOTAL", "0.51", {"total": "9.00", "tax": "0.51"}),  # 6/106 of 9.00
+        ("Total incl. VAT 20%", "9.00", {"total": "9.00", "tax": None}),  # a rate alone does not make a tax
+    ],
+)
+def test_a_tax_included_in_the_total_is_told_from_the_total_by_its_rate(label: str, value: str, expected: dict) -> None:
+    rows = [(100, 20, "SHOP SDN BHD"), (20, 200, "ITEM"), (420, 200, "9.00"), (20, 240, "TOTAL"), (420, 240, "9.00"), (20, 280, label), (420, 280, value)]
+    found = values(run(page(rows)))
+    assert {k: found.get(k) for k in expected} == expected
+
+
 def test_a_title_with_its_space_dropped_ends_the_address() -> None:
     text = page(
         [

@@ -20,7 +20,7 @@ import re
 import time
 import unicodedata
 from datetime import date
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Optional, Sequence
@@ -262,6 +262,27 @@ def collect_labels(layout: PageLayout) -> list[AmountLabel]:
     return labels
 
 
+_RATE = re.compile(r"(\d{1,2}(?:[.,]\d{1,2})?)\s?%")
+
+
+def _included_tax(label: AmountLabel, page_money: list[Decimal]) -> AmountLabel:
+    """A "total" label naming a tax and its rate whose amount is that rate's share of a larger
+    amount on the page is the tax included in the total: "(Total Included GST @ 6% : 1.42)" under
+    25.15, "GST @6% INCLUDED IN TOTAL 0.51" under 9.00. "TOTAL INCL. GST@6% 9.00" stays a total."""
+    if label.cls != "total" or label.amount <= 0 or not has_keyword(label.seg.folded, "tax"):
+        return label
+    rate = _RATE.search(label.seg.text)
+    if rate is None:
+        return label
+    share = Decimal(rate.group(1).replace(",", ".")) / 100
+    if share <= 0 or share >= 1:
+        return label
+    for gross in page_money:
+        if gross > label.amount and abs(gross * share / (1 + share) - label.amount) <= Decimal("0.011"):
+            return replace(label, cls="tax")
+    return label
+
+
 def _amount_field(label: AmountLabel, confidence: float) -> ExtractedField:
     return ExtractedField(
         value=format_amount(abs(label.amount)) if label.cls == "discount" else format_amount(label.amount),
@@ -274,11 +295,12 @@ def _amount_field(label: AmountLabel, confidence: float) -> ExtractedField:
 
 def _amounts(layout: PageLayout) -> dict[str, ExtractedField]:
     labels = collect_labels(layout)
+    page_money = [a.value for s in layout.segs for a in money_in(s.text)]
+    labels = [_included_tax(label, page_money) for label in labels]
     by_cls: dict[str, list[AmountLabel]] = {c: [] for c in AMOUNT_CLASSES}
     for label in labels:
         by_cls[label.cls].append(label)
     strong = set(phrases("total_strong"))
-    page_money = [a.value for s in layout.segs for a in money_in(s.text)]
 
     subtotals = by_cls["subtotal"]
     taxes = by_cls["tax"]
