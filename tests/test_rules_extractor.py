@@ -561,7 +561,8 @@ def test_company_suffix_slips_are_fixed_in_the_vendor_name() -> None:
                           ("MOONLIGHT CAKE HOUSE SDN BHD BOZTZ5-U", "MOONLIGHT CAKE HOUSE SDN BHD"),
                           ("UNIHAKKA INTERNATIONAL-SDN BHD", "UNIHAKKA INTERNATIONAL SDN BHD"),
                           ("AIK HUAT ENTERPRISE.(SETIA ALAM).SDN BHD", "AIK HUAT ENTERPRISE (SETIA ALAM) SDN BHD"),
-                          ("POPULAR BOOK CO. (M) SDN BHD", "POPULAR BOOK CO. (M) SDN BHD")]:
+                          ("POPULAR BOOK CO. (M) SDN BHD", "POPULAR BOOK CO. (M) SDN BHD"),
+                          ("MOONLIGHT CAKE HOUSE SDN DHD BOZTZO-U", "MOONLIGHT CAKE HOUSE SDN BHD")]:
         text = page([(100, 40, printed), (80, 70, "NO 5, JALAN BESAR, 43000 KAJANG"), (80, 300, "TOTAL 1.00")])
         assert values(run(text))["vendor_name"] == name
 

@@ -930,7 +930,8 @@ def clean_vendor(text: str) -> str:
         text = stripped
     text = _LEADING_NUMBER.sub("", text)
     text = re.sub(r"(?i)((?:sdn\.?\s?bhd|bhd|s/b|berhad|ltd|limited)\.?)\s*\([^()]*$", r"\1", text)  # "... SDN BHD (MUTIARA RINI"
-    text = re.sub(r"(?i)\b(sdn\.?\s?bhd|bhd|s/b|berhad)\s+[A-Z0-9]*\d[A-Z0-9]*\s?-\s?[A-Z0-9]{1,2}\s*$", r"\1", text)  # a misread reg no after the suffix
+    text = re.sub(r"(?<=\bSDN)(\.?\s?)(?:[8D]HD|BH[O0])\b", r"\1BHD", text)  # "SDN DHD", "SDN BH0"
+    text = re.sub(r"(?i)\b(sdn\.?\s?bhd|bhd|s/b|berhad)\s+(?:[A-Z0-9]*\d[A-Z0-9]*|[A-Z0-9]{5,8})\s?-\s?[A-Z0-9]{1,2}\s*$", r"\1", text)  # a misread reg no after the suffix ("BOZTZO-U")
     text = re.sub(r"\bS[O0]N(?=\.?\s?BHD\b)", "SDN", text)  # "SON BHD": a look-alike slip in a fixed suffix
     text = re.sub(r"(?i)(?<=[a-z)])\s*[-.]\s*(?=sdn\.?\s?bhd\b)", " ", text)  # "INTERNATIONAL-SDN BHD", "(SETIA ALAM).SDN"
     text = re.sub(r"(?<=[A-Za-z]{4})[.,]\s*(?=\()", " ", text)  # "ENTERPRISE.(SETIA": a stray stop (not "CO. (M)")
