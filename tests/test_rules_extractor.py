@@ -544,6 +544,20 @@ def test_a_tax_included_in_the_total_is_told_from_the_total_by_its_rate(label: s
     assert {k: found.get(k) for k in expected} == expected
 
 
+def test_the_legal_name_above_its_registration_number_beats_the_brand_line_above_it() -> None:
+    text = page(
+        [
+            (60, 20, "FACE TO FACE NOODLE HOUSE"),
+            (120, 50, "FTOF NOODLE HOUSE"),
+            (140, 80, "(002049088-U)"),
+            (100, 110, "No.25, Jalan Metro Perdana Barat 2,"),
+            (100, 140, "52100 Kuala Lumpur."),
+            (80, 300, "TOTAL 31.60"),
+        ]
+    )
+    assert values(run(text))["vendor_name"] == "FTOF NOODLE HOUSE"
+
+
 def test_a_title_with_its_space_dropped_ends_the_address() -> None:
     text = page(
         [

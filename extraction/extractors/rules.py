@@ -1050,6 +1050,8 @@ def _vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Any]]]:
             score += 1.0
         score += 0.8 * max(min(row.height / max(median_h, 1.0) - 1.0, 1.0), -0.5)
         score -= 0.12 * i
+        if i + 1 < len(header) and _REG_NO.match(header[i + 1].text.strip()):
+            score += 1.0  # the legal name sits right above its registration number
         upper = sum(ch.isupper() for ch in text) / max(letters, 1)
         score += 0.6 * upper - 0.4
         if upper == 0:
