@@ -558,6 +558,12 @@ def test_the_legal_name_above_its_registration_number_beats_the_brand_line_above
     assert values(run(text))["vendor_name"] == "FTOF NOODLE HOUSE"
 
 
+def test_a_place_name_in_the_name_line_over_its_suffix_is_still_joined() -> None:
+    text = page([(100, 40, "NANDO'S CHICKENLAND MALAYSIA"), (150, 70, "SDN BHD"), (100, 100, "UNIT G-13, GROUND FLOOR, NO.1"),
+                 (100, 130, "JLN KIARA, 50480 KUALA LUMPUR"), (80, 300, "TOTAL 31.60")])
+    assert values(run(text))["vendor_name"] == "NANDO'S CHICKENLAND MALAYSIA SDN BHD"
+
+
 def test_a_title_with_its_space_dropped_ends_the_address() -> None:
     text = page(
         [

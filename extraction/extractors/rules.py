@@ -1067,8 +1067,10 @@ def _vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Any]]]:
         a, b = _name_span(row), _name_span(ref)
         if min(a[1], b[1]) <= max(a[0], b[0]):
             return False  # side by side ("Bl ance" scribbled at the top right), not one name on two lines
+        # a place name in the name ("NANDO'S CHICKENLAND MALAYSIA" over "SDN BHD") is not an address
+        placed = _address_score(row) >= 1.0 and (not _suffix_only(ref) or _POSTCODE.search(row.text) or _STREET_RE.search(row.folded))
         return not (
-            gap > 0.9 * max(ref.height, row.height) or _is_stop_line(row) or _address_score(row) >= 1.0
+            gap > 0.9 * max(ref.height, row.height) or _is_stop_line(row) or placed
             or _REG_NO.match(row.text.strip()) or sum(ch.isalpha() for ch in row.text) < 2
         )
 
