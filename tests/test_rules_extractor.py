@@ -564,6 +564,13 @@ def test_a_place_name_in_the_name_line_over_its_suffix_is_still_joined() -> None
     assert values(run(text))["vendor_name"] == "NANDO'S CHICKENLAND MALAYSIA SDN BHD"
 
 
+def test_the_total_after_cash_rounding_is_the_amount_paid() -> None:
+    rows = [(100, 20, "AEON CO. (M) BHD"), (20, 200, "ITEM"), (420, 200, "88.97"), (20, 240, "SUB-TOTAL"), (420, 240, "88.97"),
+            (20, 270, "TOTAL SALES INCL GST"), (420, 270, "88.97"), (20, 300, "ROUNDING ADJ"), (420, 300, "-0.02"),
+            (20, 330, "TOTAL AFTER ADJ INCL GST"), (420, 330, "88.95"), (20, 360, "CASH"), (420, 360, "100.00")]
+    assert values(run(page(rows)))["total"] == "88.95"
+
+
 def test_a_title_with_its_space_dropped_ends_the_address() -> None:
     text = page(
         [

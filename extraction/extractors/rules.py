@@ -319,10 +319,12 @@ def _amounts(layout: PageLayout) -> dict[str, ExtractedField]:
     for sub in subtotals:
         for t in taxes:
             vouched.add(sub.amount + t.amount)
+    rounded: set[Decimal] = set()  # a total plus a printed rounding adjustment: the final amount
     for label in by_cls["total"]:
         for r in rounding:
             if r != 0 and abs(r) < 1:
                 vouched.add(label.amount + r)
+                rounded.add(label.amount + r)
     money_segs = {}
     for seg in layout.segs:
         if classify(seg)[0] in ("paid", "change", "vendor_tax_id", "not_amount", "tax", "discount", "rounding"):
@@ -357,6 +359,8 @@ def _amounts(layout: PageLayout) -> dict[str, ExtractedField]:
         score += 0.1 * min(page_money.count(value), 4)
         if any(abs(v - value) <= Decimal("0.005") for v in vouched):
             score += 0.7
+        if label is not None and value in rounded and value % Decimal("0.05") == 0:
+            score += 0.6  # "TOTAL SALES 88.97 / ROUNDING -0.02 / TOTAL AFTER ADJ 88.95": the rounded one is paid
         if any(p == value for p in paid):
             score += 0.2
         if subtotals and all(value < s.amount for s in subtotals):
