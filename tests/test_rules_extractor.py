@@ -571,6 +571,13 @@ def test_the_total_after_cash_rounding_is_the_amount_paid() -> None:
     assert values(run(page(rows)))["total"] == "88.95"
 
 
+def test_an_accepted_total_is_the_amount_tendered() -> None:
+    rows = [(100, 20, "SANJUNG REALITI SDN. BHD."), (20, 200, "010100 PAY PARKING TICKET"), (20, 230, "1.50 RM"),
+            (20, 270, "TOTAL AMOUNT"), (20, 300, "1.50 RM"), (20, 330, "ACCEPTED TOTAL"), (20, 360, "2.00 RM"),
+            (20, 390, "CHANGE"), (20, 420, "0.50 RM")]
+    assert values(run(page(rows)))["total"] == "1.50"
+
+
 def test_a_title_with_its_space_dropped_ends_the_address() -> None:
     text = page(
         [
