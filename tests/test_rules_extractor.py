@@ -578,6 +578,35 @@ def test_an_accepted_total_is_the_amount_tendered() -> None:
     assert values(run(page(rows)))["total"] == "1.50"
 
 
+def test_split_taxes_add_up_and_taxable_value_is_the_subtotal() -> None:
+    text = page(
+        [
+            (40, 20, "Sharma Electronics Pvt. Ltd."), (40, 50, "12, MG Road, Bengaluru, Karnataka 560001"),
+            (40, 150, "Description"), (300, 150, "Qty"), (380, 150, "Rate"), (500, 150, "Amount"),
+            (40, 180, "LED Monitor"), (300, 180, "2"), (380, 180, "8,500.00"), (500, 180, "17,000.00"),
+            (380, 240, "Taxable Value"), (500, 240, "17,000.00"), (380, 270, "CGST @9%"), (500, 270, "1,530.00"),
+            (380, 300, "SGST @9%"), (500, 300, "1,530.00"), (380, 330, "Grand Total"), (500, 330, "20,060.00"),
+        ],
+        width=700,
+    )
+    result = run(text)
+    found = values(result)
+    assert (found["subtotal"], found["tax"], found["total"]) == ("17000.00", "3060.00", "20060.00")
+    assert [item.amount for item in result.line_items] == ["17000.00"]  # the taxable value row ends the table
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ([(40, 20, "Pastelaria Central, Lda."), (40, 50, "Rua Augusta 100"), (40, 80, "1100-053 Lisboa")], "Rua Augusta 100 1100-053 Lisboa"),
+        ([(150, 20, "NTUC FairPrice Co-operative Ltd"), (150, 50, "1 Jurong West Central 2 #01-01"), (150, 80, "Singapore 648886"),
+          (150, 110, "GST Reg No: M2-0001234-5")], "1 Jurong West Central 2 #01-01 Singapore 648886"),
+    ],
+)
+def test_postcodes_that_look_like_ids_and_unit_numbers(rows: list, expected: str) -> None:
+    assert values(run(page([*rows, (20, 300, "TOTAL 3,20")])))["vendor_address"] == expected
+
+
 def test_a_title_with_its_space_dropped_ends_the_address() -> None:
     text = page(
         [

@@ -420,6 +420,9 @@ def _amounts(layout: PageLayout) -> dict[str, ExtractedField]:
         best = max(taxes, key=tax_score)
         if best.amount >= 0 and (total_value is None or best.amount < total_value):
             result["tax"] = _amount_field(best, 0.5 + 0.15 * tax_score(best))
+        split = _split_taxes(taxes, subtotal_value, total_value)
+        if split is not None:
+            result["tax"] = split
     header_rows = _header_row_indexes(layout)
     present = {classify(seg)[0] for seg in layout.segs if seg.row not in header_rows}
     _derive_missing(result, by_cls, present)
@@ -429,6 +432,30 @@ def _amounts(layout: PageLayout) -> dict[str, ExtractedField]:
             result[cls] = _amount_field(best, 0.6 - 0.1 * best.distance)
     _ = rounding, discounts
     return result
+
+
+def _split_taxes(taxes: list[AmountLabel], subtotal: Optional[Decimal], total: Optional[Decimal]) -> Optional[ExtractedField]:
+    """Taxes printed on several rows (CGST + SGST, two VAT rates) that together are the difference
+    between total and subtotal: the tax is their sum. One row alone that fits is left to the caller."""
+    if subtotal is None or total is None:
+        return None
+    rows: dict[int, AmountLabel] = {}
+    for label in taxes:
+        if label.amount > 0:
+            rows.setdefault(label.seg.row, label)
+    parts = list(rows.values())
+    if len(parts) < 2 or any(abs(p.amount - (total - subtotal)) <= Decimal("0.01") for p in parts):
+        return None
+    if abs(sum(p.amount for p in parts) + subtotal - total) > Decimal("0.01"):
+        return None
+    first = parts[0]
+    return ExtractedField(
+        value=format_amount(sum(p.amount for p in parts)),
+        text=" + ".join(p.text for p in parts),
+        confidence=0.85,
+        page=first.value_seg.page,
+        bbox=[round(float(v), 1) for v in _union([p.value_seg.bbox for p in parts])],
+    )
 
 
 def _derive_missing(result: dict[str, ExtractedField], by_cls: dict[str, list[AmountLabel]], present: set) -> None:
@@ -825,6 +852,7 @@ def _header_texts(layout: PageLayout) -> dict[str, ExtractedField]:
 _POSTCODE = re.compile(
     r"(?:(?<![\d.])\d{5}|(?<![\d.,])(?:\d{4}\s?[A-Z]{2}|[A-Z]\d[A-Z]\s?\d[A-Z]\d|\d{3}\s?\d{3}|\d{2}-\d{3}))(?![\d.,])"
     r"|(?<![A-Za-z0-9])[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}(?![A-Za-z0-9])"  # UK: "EC2V 8AU", "LS1 4AP"
+    r"|(?<![\d-])\d{4}-\d{3}(?![\d-])"  # Portugal: "1100-053"
 )
 _PHONE = re.compile(r"(?:\+?\d[\d\s\-()]{7,}\d)")
 _REG_NO = re.compile(r"^\(?\s*(?:(?:co\.?|company)?\s*(?:reg\.?)?\s*no\.?\s*:?)?\s*[\dA-Z]{4,}-[A-Z0-9]\s*\)?$", re.IGNORECASE)
@@ -872,8 +900,8 @@ def _address_score(seg: Any) -> float:
         score += 1.0
     if re.search(r"\d", text) and "," in text:
         score += 0.5
-    if re.search(r"\b(no|lot|unit|blk|block)\.?\s*\d", seg.folded):
-        score += 0.7
+    if re.search(r"\b(no|lot|unit|blk|block)\.?\s*\d", seg.folded) or re.search(r"#\d{1,2}-\d{2,4}\b", text):
+        score += 0.7  # "NO. 12", "LOT 5", "#01-01" (a unit number)
     if _COMPOUND_STREET.search(seg.folded) or _STREET_FIRST.match(seg.folded):
         score += 1.0  # "Hauptstraße 12", "Kalverstraat 10", "Via Roma 5"
     if text.rstrip().endswith(","):
@@ -1152,7 +1180,12 @@ def _is_id_line(row: Any) -> bool:
     if _REG_NO.match(row.text.strip()) or has_keyword(text, "vendor_tax_id"):
         return True
     token = _ID_TOKEN_RE.search(text)
-    if token is not None and not _STREET_RE.search(text):
+    if token is not None and re.fullmatch(r"\d{4}-\d{3}", token.group(0).strip()):
+        token = None  # "1100-053 Lisboa": a Portuguese postcode, not a registration number
+    postcode = (
+        token is not None and "-" not in text[token.start() : token.end() + 1] and has_keyword(text, "address") and _POSTCODE.search(row.text)
+    )
+    if token is not None and not _STREET_RE.search(text) and not postcode:  # "Singapore 648886" is a town and postcode
         words = re.findall(r"[a-z]{2,}", text[: token.start()] + " " + text[token.end() :])
         if len(words) <= 4:
             return True
