@@ -998,6 +998,8 @@ def _name_span(row: Any) -> tuple[float, float]:
 
 
 def _name_segs(row: Any) -> list[Seg]:
+    """The segments of a header row that can be a name: not titles, dates or ids, and only those
+    printed together around the tallest one (a number far to the side is not part of it)."""
     segs = [s for s in row.segs if not (_is_title(s) or _is_stop_line(s) or _is_id_line(s))] or list(row.segs)
     if len(segs) > 1:
         anchor = max(segs, key=lambda s: s.height)
