@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Optional
 
 from extraction.layout import Word
 from extraction.rules.dates import find_dates
+from extraction.rules.labels import classify
 from extraction.rules.lexicon import find_keyword, fold
 from extraction.rules.numbers import find_amounts, format_amount, format_quantity, parse_amount
 from extraction.rules.rows import PageLayout, Row
@@ -57,8 +58,6 @@ def _header_columns(row: Row) -> dict[str, tuple[float, float]]:
 
 def _is_stop(row: Row) -> bool:
     """A totals row ends the table; a tax rate inside an item row ("8,00 TVA 20%") does not."""
-    from extraction.extractors.rules import classify  # late import: the extractor imports this module
-
     texts_before = 0
     for seg in row.segs:
         if seg.text.strip()[:1].isdigit() or seg.text.strip()[:1] in "€$£":
@@ -260,7 +259,6 @@ def extract_line_items(layout: PageLayout, found: dict[str, ExtractedField]) -> 
             if desc_span is not None:  # numbers inside the description ("Exchange 2010") are text
                 nums = [n for n in nums if not desc_span[0] <= (n[1].bbox[0] + n[1].bbox[2]) / 2 <= desc_span[1]]
             tax_values: list[Decimal] = []
-            all_nums = nums
             if "tax" in columns:  # tax-rate / discount columns: keep their numbers out of qty/price/amount
                 kept = []
                 for n in nums:
