@@ -626,7 +626,8 @@ def test_company_suffix_slips_are_fixed_in_the_vendor_name() -> None:
                           ("AIK HUAT ENTERPRISE.(SETIA ALAM).SDN BHD", "AIK HUAT ENTERPRISE (SETIA ALAM) SDN BHD"),
                           ("POPULAR BOOK CO. (M) SDN BHD", "POPULAR BOOK CO. (M) SDN BHD"),
                           ("MOONLIGHT CAKE HOUSE SDN DHD BOZTZO-U", "MOONLIGHT CAKE HOUSE SDN BHD"),
-                          ("TARGET STORE T-1234", "TARGET STORE T-1234")]:  # a store number, not a registration number
+                          ("TARGET STORE T-1234", "TARGET STORE T-1234"),  # a store number, not a registration number
+                          ("MR.D.I.Y. (M) SDN BHD", "MR. D.I.Y. (M) SDN BHD")]:  # the space after a title, dropped by the OCR
         text = page([(100, 40, printed), (80, 70, "NO 5, JALAN BESAR, 43000 KAJANG"), (80, 300, "TOTAL 1.00")])
         assert values(run(text))["vendor_name"] == name
 

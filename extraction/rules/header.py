@@ -144,6 +144,7 @@ def clean_vendor(text: str) -> str:
     text = re.sub(r"(?i)(?<=[a-z)])\s*[-.]\s*(?=sdn\.?\s?bhd\b)", " ", text)  # "INTERNATIONAL-SDN BHD", "(SETIA ALAM).SDN"
     text = re.sub(r"(?<=[A-Za-z]{4})[.,]\s*(?=\()", " ", text)  # "ENTERPRISE.(SETIA": a stray stop (not "CO. (M)")
     text = re.sub(r"(?<![\w/])[5S]\s?/\s?[B8](?![\w/])", "S/B", text)  # "5/B", "5/8": Sendirian Berhad
+    text = re.sub(r"\b(MR|MRS|MS|DR|ST)\.(?=[A-Z])", r"\1. ", text)  # "MR.D.I.Y.": OCR drops the space after a title
     return clean_text(_space_parentheses(text.replace("_", " ")))
 
 
