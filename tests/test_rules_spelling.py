@@ -16,7 +16,7 @@ from extraction.rules.spelling import Vocabulary, correct_text, load_vocabulary,
 
 VOCAB = Vocabulary(
     {
-        "JALAN": 400, "JLN": 50, "JIN": 2, "GERBANG": 5, "TAMAN": 300, "ALAM": 100, "SETIA": 60, "SANYU": 20, "STATIONERY": 30,
+        "JALAN": 400, "JLN": 50, "JIN": 2, "GERBANG": 5, "GUARDIAN": 5, "HEALTH": 9, "TAMAN": 300, "ALAM": 100, "SETIA": 60, "SANYU": 20, "STATIONERY": 30,
         "SHOP": 25, "SELANGOR": 240, "PETALING": 60, "JAYA": 150, "SRI": 20, "BHD": 300, "HARDWARE": 26,
         "BOOK": 10, "CENTRE": 10, "STORES": 8, "BALAKONG": 30, "LIAN": 4, "LAN": 3, "DINAR": 6, "GARDENIA": 40, "BAKERIES": 20, "ECHEANCE": 2, "LST": 9,
     }
@@ -39,6 +39,7 @@ VOCAB = Vocabulary(
         ("Jalan Olnar G U3/G", "Jalan Dinar G U3/G"),  # two look-alikes in one word
         ("GA RDENIA BAKERIES", "GARDENIA BAKERIES"),  # a space inside a known word
         ("Blk G, JIn PJU 1A/3", "Blk G, Jln PJU 1A/3"),  # a capital I before lower case, even when "JIN" is known
+        ("buardian Health And Beauty", "Guardian Health And Beauty"),  # a misread capital in a capitalised line
     ],
 )
 def test_known_slips_are_repaired(printed: str, repaired: str) -> None:
@@ -56,6 +57,7 @@ def test_known_slips_are_repaired(printed: str, repaired: str) -> None:
         "Müller GmbH",  # a real accent on an unknown word stays
         "Échéance",  # a lexicon word (not learned from receipts) keeps its accents
         "Lapangan Terbang",  # a first letter is not swapped for any letter ("GERBANG" is known)
+        "the guardian of the shop",  # a line in lower case: its first letters are as printed
         "McIntosh",  # a capital I inside a name whose l-reading is no word stays
         "LJAN",  # two repairs as plausible as each other (LIAN, LAN-less) would be a guess
     ],

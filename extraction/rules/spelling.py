@@ -64,8 +64,29 @@ def correct_text(text: str, vocabulary: Optional[Vocabulary] = None, as_printed:
     if not vocab.counts:
         return text
     text = _INITIALS.sub(_fix_initials, text)
+    text = _fix_lowercase_initial(text, vocab)
     text = _SPLIT_PAIR.sub(lambda m: _join_split(m, vocab), text)
     return _RUN.sub(lambda m: m.group(0) if m.group(0).upper() in as_printed else correct_word(m.group(0), vocab), text)
+
+
+_LOWER_WORD = re.compile(r"(?<![^\W_])[a-z][a-z]{3,}(?![^\W_])")
+
+
+def _fix_lowercase_initial(text: str, vocab: Vocabulary) -> str:
+    """"buardian Health And Beauty": in a line of capitalised words, an unknown word starting in
+    lower case had its capital misread; the one known word that any capital makes of it is taken."""
+    words = re.findall(r"[^\W\d_]{2,}", text)
+    if sum(w[0].isupper() for w in words) < max(2, len(words) - 1):
+        return text
+
+    def repair(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if vocab.known(word):
+            return word
+        found = [c + word[1:] for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if vocab.known(c + word[1:], 5)]
+        return found[0] if len(found) == 1 else word
+
+    return _LOWER_WORD.sub(repair, text)
 
 
 def words_on_several_lines(lines: list[str], min_lines: int = 2) -> frozenset[str]:
