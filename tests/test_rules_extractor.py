@@ -294,6 +294,19 @@ def test_vendor_from_a_one_line_sender_address() -> None:
     assert got["vendor_name"] == "QualityHosting AG" and got["invoice_number"] == "30064443"
 
 
+def test_the_address_of_a_one_line_sender_is_the_rest_of_that_line_not_the_customer_below() -> None:
+    text = page(
+        [
+            (40, 20, "Müller & Söhne GmbH · Lindenstraße 3 · 20095 Hamburg · USt-IdNr. DE123456789"),
+            (40, 80, "Kunde GmbH"), (40, 110, "Parkweg 9"), (40, 140, "80331 München"),
+            (400, 80, "Rechnung Nr. 2024-117"), (380, 350, "Gesamt"), (500, 350, "571,20 €"),
+        ],
+        width=900,
+    )
+    got = values(run(text))
+    assert (got["vendor_name"], got["vendor_address"]) == ("Müller & Söhne GmbH", "Lindenstraße 3, 20095 Hamburg")
+
+
 def test_labels_with_ocr_slips_still_match() -> None:
     text = page([(10, 10, "SHOP"), (10, 40, "Subtotai"), (300, 40, "10.00"), (10, 70, "GST"), (300, 70, "0.60"), (10, 100, "TOTAL"), (300, 100, "10.60")])
     got = values(run(text, fields={"subtotal", "tax", "total"}))

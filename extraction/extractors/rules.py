@@ -33,6 +33,7 @@ from extraction.rules.header import (
     drop_unpaired_quote,
     find_address,
     find_address_above,
+    find_sender_address,
     find_vendor,
     header_row_indexes,
     is_title,
@@ -116,7 +117,7 @@ def extract_document(request: ExtractionRequest) -> Extraction:
     vendor = find_vendor(layout)
     if vendor:
         found["vendor_name"] = vendor[0]
-        address = find_address(layout, vendor[1]) or find_address_above(layout, vendor[1])
+        address = find_sender_address(vendor[1]) or find_address(layout, vendor[1]) or find_address_above(layout, vendor[1])
         if address:
             found["vendor_address"] = address
     ocr_pages = {page.number for page in request.text.pages if page.source != "text_layer"}

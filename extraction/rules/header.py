@@ -246,12 +246,13 @@ def find_vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Any]]
         letters = sum(ch.isalpha() for ch in name)
         if letters < 3 or letters < 0.5 * len(name.replace(" ", "")):
             continue
-        if _REG_NO.match(text) or _is_stop_line(_Text(_PAREN.sub(" ", text))):
-            continue  # judged without the parentheses: "DION REALTIES SDN BHD (CO. NO:20154-T)" is a name
+        sender = _sender_name(text)
+        judged = sender if sender is not None else _PAREN.sub(" ", text)
+        if _REG_NO.match(text) or _is_stop_line(_Text(judged)):
+            continue  # judged on the name: "DION REALTIES SDN BHD (CO. NO:20154-T)", "ACME GmbH · Street 1 · Town · USt-IdNr ..."
         if has_keyword(row.folded, "boilerplate") and find_keyword(row.folded, "company_suffix") is None:
             continue  # "THANK YOU", "TQ FOR SHOPPING WITH ...", "SHOPPING HOURS"
         score = 1.0
-        sender = _sender_name(text)
         if sender is not None:  # "ACME AG - Street 1 - 12345 Town": the name part of a sender line
             score += 0.3
         else:
@@ -344,6 +345,25 @@ def _sender_name(text: str) -> Optional[str]:
     if sum(_address_score(_Text(p)) for p in parts[1:]) < 1.0:
         return None
     return parts[0].strip()
+
+
+def find_sender_address(vendor_rows: list[Any]) -> Optional[ExtractedField]:
+    """The address part of a one-line sender ("Müller & Söhne GmbH · Lindenstraße 3 · 20095
+    Hamburg"): the parts after the name up to the first that is no address (a tax id, a phone)."""
+    if len(vendor_rows) != 1:
+        return None
+    row = vendor_rows[0]
+    for seg in row.segs:
+        if _sender_name(seg.text) is None:
+            continue
+        kept = []
+        for part in _SENDER_SEPARATORS.split(seg.text.strip())[1:]:
+            if _address_score(_Text(part)) == 0 and not re.search(r"\d", part) or _is_stop_line(_Text(part)):
+                break
+            kept.append(part.strip())
+        if kept and sum(_address_score(_Text(p)) for p in kept) >= 1.0:
+            return Candidate(clean_text(", ".join(kept)), seg.text.strip(), seg, 0).as_field(0.5 * seg.line.confidence)
+    return None
 
 
 _SHORT_ID_LINE = re.compile(r"^[\W_]*(?:[a-z.\- ]{0,20}[:#]?\s*)?[a-z0-9\-/ ]*\d{3,}[a-z0-9\-/ ]*[\W_]*$")
