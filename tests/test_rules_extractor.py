@@ -640,7 +640,8 @@ def test_company_suffix_slips_are_fixed_in_the_vendor_name() -> None:
                           ("POPULAR BOOK CO. (M) SDN BHD", "POPULAR BOOK CO. (M) SDN BHD"),
                           ("MOONLIGHT CAKE HOUSE SDN DHD BOZTZO-U", "MOONLIGHT CAKE HOUSE SDN BHD"),
                           ("TARGET STORE T-1234", "TARGET STORE T-1234"),  # a store number, not a registration number
-                          ("MR.D.I.Y. (M) SDN BHD", "MR. D.I.Y. (M) SDN BHD")]:  # the space after a title, dropped by the OCR
+                          ("MR.D.I.Y. (M) SDN BHD", "MR. D.I.Y. (M) SDN BHD"),  # the space after a title, dropped by the OCR
+                          ("STARBUCKS STORE #10208", "STARBUCKS STORE #10208")]:  # a store number printed with its name
         text = page([(100, 40, printed), (80, 70, "NO 5, JALAN BESAR, 43000 KAJANG"), (80, 300, "TOTAL 1.00")])
         assert values(run(text))["vendor_name"] == name
 
