@@ -280,7 +280,7 @@ def find_vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Any]]
         if min(a[1], b[1]) <= max(a[0], b[0]):
             return False  # side by side ("Bl ance" scribbled at the top right), not one name on two lines
         # a place name in the name ("NANDO'S CHICKENLAND MALAYSIA" over "SDN BHD") is not an address
-        placed = _address_score(row) >= 1.0 and (not _suffix_only(ref) or _POSTCODE.search(row.text) or _STREET_RE.search(row.folded))
+        placed = _address_score(row) >= 1.0 and (not _suffix_only(ref) or _street_or_postcode(row))
         return not (
             gap > 0.9 * max(ref.height, row.height) or _is_stop_line(row) or placed
             or _REG_NO.match(row.text.strip()) or sum(ch.isalpha() for ch in row.text) < 2
@@ -456,7 +456,13 @@ def find_address(layout: PageLayout, vendor_rows: list[Any]) -> Optional[Extract
     last_text = tails.get(picked[-1].index) or picked[-1].text.strip()
     if last_text.endswith(".") and not text.endswith("."):
         text += "."
-    conf = (0.4 + 0.1 * min(sum(_address_score(r) for r in picked), 4)) * _ocr_confidence(picked)
+    return _address_field(text, picked, base_confidence=0.4)
+
+
+def _address_field(text: str, picked: list[Any], base_confidence: float) -> ExtractedField:
+    """The address field over the picked rows: more street/postcode cues, more confidence, as far
+    as the OCR was sure of the rows."""
+    conf = (base_confidence + 0.1 * min(sum(_address_score(r) for r in picked), 4)) * _ocr_confidence(picked)
     return Candidate(text, "\n".join(r.text for r in picked), picked[0].segs[0], 0, bbox=union_bbox([r.bbox for r in picked])).as_field(conf)
 
 
@@ -489,9 +495,7 @@ def find_address_above(layout: PageLayout, vendor_rows: list[Any]) -> Optional[E
         picked = picked[1:]  # a page opens with a name, not an address ("BHPetrol Subang Airport")
     if len(picked) < 2 or sum(_address_score(r) for r in picked) < 2.0 or not any(_POSTCODE.search(r.text) for r in picked):
         return None
-    text = clean_text(" ".join(_row_text_without_ids(r) for r in picked))
-    conf = (0.3 + 0.1 * min(sum(_address_score(r) for r in picked), 4)) * _ocr_confidence(picked)
-    return Candidate(text, "\n".join(r.text for r in picked), picked[0].segs[0], 0, bbox=union_bbox([r.bbox for r in picked])).as_field(conf)
+    return _address_field(clean_text(" ".join(_row_text_without_ids(r) for r in picked)), picked, base_confidence=0.3)
 
 
 #: a full stop between a number or a long word and the next word of an address is a comma the
@@ -523,7 +527,12 @@ _NUMBER_WORD = re.compile(r"\b(?:number|nombre|numero|nummer)\b")
 
 def _is_company_line(row: Any) -> bool:
     """A company name ("... SDN BHD") with no street or postcode on it."""
-    return find_keyword(row.folded, "company_suffix") is not None and not (_POSTCODE.search(row.text) or _STREET_RE.search(row.folded))
+    return find_keyword(row.folded, "company_suffix") is not None and not _street_or_postcode(row)
+
+
+def _street_or_postcode(row: Any) -> bool:
+    """A street or postcode on the row, not only a place name ("... MALAYSIA", "SUBANG HEALTHCARE")."""
+    return bool(_POSTCODE.search(row.text) or _STREET_RE.search(row.folded))
 
 
 #: a store code and branch name under the address ("1076-IJOK"), not a registration number

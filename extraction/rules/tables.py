@@ -178,7 +178,7 @@ def _assign(nums: list[tuple[Decimal, Word, bool]], columns: dict[str, tuple[flo
 
 
 def _description(
-    row: Row, nums: list[tuple[Decimal, Word, bool]], columns: dict[str, tuple[float, float]], span: Optional[tuple[float, float]] = None
+    row: Row, nums: list[tuple[Decimal, Word, bool]], columns: dict[str, tuple[float, float]], span: Optional[tuple[float, float]]
 ) -> tuple[str, float]:
     """The row's description text and its left edge (``span``: a description column right of the quantity)."""
     if span is not None:
