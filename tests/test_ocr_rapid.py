@@ -66,3 +66,48 @@ def test_padded_crops_are_part_of_the_engine_description(monkeypatch, receipt_im
     assert "crop_pad" not in plain.describe() and padded.describe()["crop_pad"] == 0.1  # OCR cache keys differ
     assert type(padded._engine).__name__ == "PaddedCropRapidOCR"
     assert [l.text for l in padded.recognize(receipt_image)][0] == "CORNER BAKERY & CAFE"
+
+
+def test_each_line_is_respaced_from_its_pixels_and_words_follow_the_new_text(monkeypatch, receipt_image):
+    import extraction.ocr.rapid as rapid
+
+    seen: list[tuple[str, int]] = []
+
+    def respace_spy(gray, quad, text, glyphs):
+        assert gray.mode == "L" and gray.size == receipt_image.size and len(quad) == 4
+        seen.append((text, len(glyphs)))
+        return text.replace(", ", ",")  # stands in for a decision the ink made
+
+    monkeypatch.setattr(rapid, "respace_line", respace_spy)
+    monkeypatch.setenv("RAPIDOCR_RESPACE", "true")
+    engine = RapidOcrEngine()
+    assert engine.describe()["respace"] is True  # part of the OCR cache key
+    lines = engine.recognize(receipt_image)
+    assert seen and all(count == len(text.replace(" ", "")) for text, count in seen)  # one glyph per character
+    address = next(line for line in lines if line.text.startswith("SPRINGFIELD"))
+    assert address.text == "SPRINGFIELD,IL 62701"
+    assert [w.text for w in address.words] == ["SPRINGFIELD,IL", "62701"]
+    assert address.words[0].bbox[2] < address.words[1].bbox[0]  # boxes around each word's own characters
+
+    seen.clear()
+    monkeypatch.setenv("RAPIDOCR_RESPACE", "false")
+    plain = RapidOcrEngine()
+    assert plain.describe()["respace"] is False
+    assert "SPRINGFIELD, IL 62701" in [line.text for line in plain.recognize(receipt_image)] and not seen
+
+
+def test_words_are_split_at_spaces_and_at_wide_gaps_like_rapidocrs_word_mode():
+    from extraction.ocr.rapid import _words_from_glyphs
+    from extraction.ocr.spacing import Glyph
+
+    height = 24.0  # one recognition frame is height / 6 = 4 px
+    text = "abc de"  # split at its space
+    glyphs = [Glyph(char, (x, 12.0)) for char, x in zip("abcde", [10, 16, 22, 34, 40])]
+    entries = [(g.text, 0.9, [[g.center[0] - 3, 0], [g.center[0] + 3, 0], [g.center[0] + 3, 24], [g.center[0] - 3, 24]]) for g in glyphs]
+    words = _words_from_glyphs(text, glyphs, entries, height)
+    assert [w.text for w in words] == ["abc", "de"]
+    glyphs = [Glyph(char, (x, 12.0)) for char, x in zip("abcde", [10, 16, 40, 46, 52])]  # 24 px = 6 frames after "ab"
+    entries = [(g.text, 0.8, [[g.center[0] - 3, 0], [g.center[0] + 3, 0], [g.center[0] + 3, 24], [g.center[0] - 3, 24]]) for g in glyphs]
+    words = _words_from_glyphs("abcde", glyphs, entries, height)
+    assert [w.text for w in words] == ["ab", "cde"] and words[1].bbox[0] == 37 and words[0].confidence == 0.8
+    assert _words_from_glyphs("abcdef", glyphs, entries, height) == []  # text and characters disagree
