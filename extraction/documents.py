@@ -18,7 +18,7 @@ from PIL import Image, ImageOps, ImageSequence
 from extraction.config import Limits
 from extraction.errors import DocumentError, ErrorCode
 from extraction.formats import DocumentFormat, sniff_format
-from extraction.layout import Line, PageText, Word, group_words_into_lines
+from extraction.layout import PageText, Word, group_words_into_lines
 
 log = logging.getLogger(__name__)
 

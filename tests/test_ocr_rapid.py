@@ -111,3 +111,16 @@ def test_words_are_split_at_spaces_and_at_wide_gaps_like_rapidocrs_word_mode():
     words = _words_from_glyphs("abcde", glyphs, entries, height)
     assert [w.text for w in words] == ["ab", "cde"] and words[1].bbox[0] == 37 and words[0].confidence == 0.8
     assert _words_from_glyphs("abcdef", glyphs, entries, height) == []  # text and characters disagree
+
+
+def test_a_failure_while_respacing_keeps_the_recognisers_text(monkeypatch, receipt_image, caplog):
+    import extraction.ocr.rapid as rapid
+
+    def broken(*_args):
+        raise ValueError("bad crop")
+
+    monkeypatch.setattr(rapid, "respace_line", broken)
+    monkeypatch.setenv("RAPIDOCR_RESPACE", "true")
+    lines = RapidOcrEngine().recognize(receipt_image)
+    assert "SPRINGFIELD, IL 62701" in [line.text for line in lines]
+    assert "respacing a line failed" in caplog.text

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFont
 
 from extraction.ocr.spacing import Glyph, respace_line
@@ -70,3 +72,18 @@ def test_text_that_does_not_line_up_with_its_glyphs_is_returned_unchanged():
     assert respace_line(image, [[0, 0], [1, 0], [1, 1], [0, 1]], "Jalan Bahru, Kedah", glyphs) == "Jalan Bahru, Kedah"
     no_comma = [g for g in glyphs if g.text != ","]
     assert respace_line(image, quad, "Jalan Bahru Kedah", no_comma) == "Jalan Bahru Kedah"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    text=st.text(alphabet="ab1,: ", min_size=1, max_size=24),
+    positions=st.lists(st.floats(min_value=-50, max_value=700, allow_nan=False), min_size=24, max_size=24),
+)
+def test_only_spaces_ever_change_whatever_the_glyph_positions(text, positions):
+    text = " ".join(text.split())  # as the engine passes it: stripped, single spaces
+    image, quad, _ = render("Jalan Bahru, Kedah: 12,5 ab")
+    letters = text.replace(" ", "")
+    glyphs = [Glyph(char, (x, 60.0)) for char, x in zip(letters, positions)]
+    respaced = respace_line(image, quad, text, glyphs)
+    assert respaced.replace(" ", "") == letters
+    assert "  " not in respaced and respaced == respaced.strip()

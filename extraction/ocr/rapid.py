@@ -107,7 +107,7 @@ class RapidOcrEngine:
             if len(glyphs) != len(text.replace(" ", "")):
                 glyphs = []
             if glyphs and gray is not None:
-                text = respace_line(gray, polygon, text, glyphs)
+                text = _respaced(gray, polygon, text, glyphs)
             words = _words_from_glyphs(text, glyphs, word_results[index], _quad_height(polygon)) if glyphs else []
             if not words:
                 words = split_line_into_words(text, bbox, float(score))
@@ -180,6 +180,15 @@ def _padded_engine_class(base: type, pad: float) -> type:
             return [get_rotate_crop_image(img, grow_quad(box, pad, width, height)) for box in det_boxes]
 
     return PaddedCropRapidOCR
+
+
+def _respaced(gray: Image.Image, polygon: Any, text: str, glyphs: list[Glyph]) -> str:
+    """The line respaced from its ink; an optional refinement, so a failure keeps the text as read."""
+    try:
+        return respace_line(gray, polygon, text, glyphs)
+    except Exception:  # noqa: BLE001 - never lose a page over a space
+        log.warning("respacing a line failed; keeping the recogniser's spaces", exc_info=True)
+        return text
 
 
 def _glyphs_from_engine(entries: Any) -> list[Glyph]:
