@@ -111,27 +111,18 @@ class Reader:
         ]
 
 
-def transcripts(path: Path) -> list[str]:
-    """SROIE box files: 8 coordinates, then the text (which may hold commas)."""
-    lines = []
-    for row in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        parts = row.split(",", 8)
-        if len(parts) == 9:
-            lines.append(parts[8])
-    return lines
-
-
 def sroie_boundaries(reader: Reader, dataset: Path, limit: Optional[int]) -> list[Boundary]:
     from PIL import Image, ImageOps
 
+    from extraction.evaluate.manifest import read_ocr_boxes
     from extraction.ocr.spacing import split_spaces
 
     images = sorted((dataset / "images").glob("*.jpg"))[:limit]
     found: list[Boundary] = []
     for number, image_path in enumerate(images, 1):
         printed: dict[str, set[int]] = {}
-        for text in transcripts(dataset / "boxes" / f"{image_path.stem}.txt"):
-            letters, spaced = split_spaces(text.upper())
+        for box in read_ocr_boxes(dataset / "boxes" / f"{image_path.stem}.txt"):
+            letters, spaced = split_spaces(box.text.upper())
             printed.setdefault(letters, spaced)
         page = ImageOps.exif_transpose(Image.open(image_path))
         gray = page.convert("L")
