@@ -23,11 +23,15 @@ import runpod  # noqa: E402
 
 from extraction.logs import setup_logging  # noqa: E402
 from extraction.pipeline import JobInputError, Pipeline  # noqa: E402
+from extraction.settings import SettingsError  # noqa: E402
 
-setup_logging()
 log = logging.getLogger("handler")
-
-PIPELINE = Pipeline.from_env()
+try:
+    setup_logging()
+    PIPELINE = Pipeline.from_env()
+except SettingsError as exc:  # a misconfigured worker says which variable, once, and stops
+    log.critical("the worker cannot start, fix its environment: %s", exc)
+    sys.exit(2)
 _IN_WORKER = bool(os.environ.get("RUNPOD_WEBHOOK_GET_JOB"))  # set on RunPod, unset in local test modes
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from extraction.config import Limits  # noqa: E402
+from extraction.settings.limits import Limits  # noqa: E402
 from extraction.documents import load_document  # noqa: E402
 from extraction.evaluate.manifest import boxes_to_document, load_dataset, read_ocr_boxes  # noqa: E402
 from extraction.evaluate.scoring import values_match  # noqa: E402

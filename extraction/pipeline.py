@@ -16,7 +16,8 @@ from typing import Any, Callable, Optional, Sequence
 
 from pydantic import ValidationError
 
-from extraction.config import Limits
+from extraction.settings.catalog import check_environment
+from extraction.settings.limits import Limits
 from extraction.documents import PageImage, load_document
 from extraction.engines import build_extractor, build_ocr
 from extraction.errors import DocumentError, ErrorCode
@@ -88,7 +89,11 @@ class Pipeline:
 
     @classmethod
     def from_env(cls, ocr: Optional[str] = None, extractor: Optional[str] = None) -> "Pipeline":
-        """Build both engines once (names: explicit, else ``OCR_ENGINE``/``EXTRACTOR``, else ``auto``)."""
+        """Build both engines once (names: explicit, else ``OCR_ENGINE``/``EXTRACTOR``, else ``auto``).
+
+        Every setting is checked first: a bad value raises ``SettingsError`` before any model loads.
+        """
+        check_environment()
         started = time.perf_counter()
         ocr_engine = build_ocr(ocr)
         ocr_done = time.perf_counter()

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
-from extraction.config import Limits
+from extraction.settings.limits import Limits
 from extraction.errors import DocumentError, ErrorCode
 from extraction.schema import DocumentInput
 
@@ -108,7 +108,7 @@ def prefetch_documents(
     items = list(enumerate(documents))
     workers = 1
     if any(doc.url for doc in documents):
-        from extraction.remote.settings import FetchSettings
+        from extraction.settings.fetch import FetchSettings
 
         workers = FetchSettings.from_env().prefetch
     if workers <= 1:

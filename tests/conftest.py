@@ -74,7 +74,7 @@ class FakeExtractor:
 
 @pytest.fixture
 def fake_pipeline():
-    from extraction.config import Limits
+    from extraction.settings.limits import Limits
     from extraction.pipeline import Pipeline
 
     return Pipeline(FakeOcr(), FakeExtractor(), Limits(extract_batch_size=4))

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from extraction import samplegen
-from extraction.config import Limits
+from extraction.settings.limits import Limits
 from extraction.documents import load_document
 from extraction.errors import DocumentError
 from extraction.fields import FIELD_KINDS

@@ -10,7 +10,7 @@ import logging
 import pytest
 
 from extraction import samplegen
-from extraction.config import Limits
+from extraction.settings.limits import Limits
 from extraction.logs import setup_logging
 from extraction.pipeline import Pipeline
 from tests.conftest import FakeExtractor, FakeOcr

@@ -219,7 +219,7 @@ def test_local_copy_is_made_once_and_reused(cache_env, monkeypatch):
 
 def test_pipeline_engines_block_carries_model_timings(cache_env, monkeypatch):
     pipeline_module = pytest.importorskip("extraction.pipeline")  # needs the rules package on this branch
-    from extraction.config import Limits
+    from extraction.settings.limits import Limits
     from tests.conftest import FakeExtractor, FakeOcr
 
     pipeline = pipeline_module.Pipeline(FakeOcr(), FakeExtractor(), Limits())

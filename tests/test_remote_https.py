@@ -9,7 +9,7 @@ import pytest
 
 from extraction.errors import DocumentError, ErrorCode
 from extraction.remote.https_fetch import fetch_https, is_public_address
-from extraction.remote.settings import FetchSettings
+from extraction.settings.fetch import FetchSettings
 from tests.remote_servers import doc_server  # noqa: F401  (fixture)
 
 # Fetch tests talk to 127.0.0.1 over plain http, so both are explicitly allowed here.

@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from extraction import samplegen
-from extraction.config import Limits
+from extraction.settings.limits import Limits
 from extraction.pipeline import JobInputError, Pipeline
 from extraction.remote import prefetch
 from extraction.schema import OutputManifest

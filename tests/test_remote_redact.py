@@ -10,13 +10,13 @@ import uuid
 
 import pytest
 
-from extraction.config import Limits
+from extraction.settings.limits import Limits
 from extraction.errors import DocumentError
 from extraction.pipeline import Pipeline
 from extraction.remote import fetch_url
 from extraction.remote.https_fetch import fetch_https
 from extraction.remote.redact import MASK, RedactingFilter, redact_text, redact_url, register_secret
-from extraction.remote.settings import FetchSettings
+from extraction.settings.fetch import FetchSettings
 from tests.conftest import FakeExtractor, FakeOcr
 from tests.remote_servers import doc_server, moto_s3  # noqa: F401  (fixtures)
 

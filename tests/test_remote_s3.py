@@ -7,11 +7,11 @@ import uuid
 
 import pytest
 
-from extraction.config import Limits
+from extraction.settings.limits import Limits
 from extraction.errors import DocumentError, ErrorCode
 from extraction.remote import expand_documents, fetch_url
 from extraction.remote.output import ResultWriter, safe_key_stem
-from extraction.remote.settings import FetchSettings
+from extraction.settings.fetch import FetchSettings
 from extraction.schema import DocumentInput
 from extraction.sources import SourceContext
 from tests.remote_servers import moto_s3  # noqa: F401  (fixture)

@@ -173,7 +173,7 @@ def _sample(name: str) -> dict:
 
 
 def test_sample_invoice_pdf_end_to_end() -> None:
-    from extraction.config import Limits
+    from extraction.settings.limits import Limits
     from extraction.documents import load_document
 
     record = _sample("invoice")

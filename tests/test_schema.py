@@ -59,20 +59,6 @@ def test_non_object_input_is_rejected():
         Pipeline.parse_job_input(["not", "an", "object"])  # type: ignore[arg-type]
 
 
-def test_settings_from_env_are_checked():
-    from extraction.config import Limits, env_bool, env_int
-
-    assert Limits.from_env({"MAX_PAGES": "7", "DOCUMENT_TIMEOUT_S": "2.5"}).max_pages == 7
-    assert Limits.from_env({"DOCUMENT_TIMEOUT_S": "2.5"}).document_timeout_s == 2.5
-    with pytest.raises(ValueError, match="MAX_PAGES"):
-        Limits.from_env({"MAX_PAGES": "many"})
-    with pytest.raises(ValueError, match="MAX_PAGES"):
-        Limits.from_env({"MAX_PAGES": "0"})
-    assert env_int("FETCH_RETRIES", 2, minimum=0, environ={"FETCH_RETRIES": "0"}) == 0
-    assert env_bool("ALLOW_HTTP_URLS", environ={"ALLOW_HTTP_URLS": "TRUE"}) is True
-    assert env_bool("ALLOW_HTTP_URLS", environ={}) is False
-
-
 def test_every_error_code_is_documented_and_the_doc_is_current():
     from extraction.errors import ERROR_HELP, ErrorCode, markdown_table
     from tests.conftest import ROOT

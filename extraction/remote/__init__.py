@@ -7,7 +7,6 @@ Entry points used by the pipeline: :func:`fetch_document` (one ``url`` document'
 
 from __future__ import annotations
 
-import dataclasses
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Iterable, Iterator, Optional, TypeVar
@@ -16,7 +15,7 @@ from extraction.errors import DocumentError, ErrorCode
 from extraction.remote.https_fetch import fetch_https
 from extraction.remote.redact import redact_url
 from extraction.remote.s3 import S3Config, get_object, list_prefix, make_client, parse_s3_url
-from extraction.remote.settings import FetchSettings
+from extraction.settings.fetch import FetchSettings
 
 __all__ = ["FetchSettings", "expand_documents", "fetch_document", "fetch_url", "prefetch", "settings_for"]
 
@@ -28,7 +27,7 @@ def settings_for(context: Any) -> FetchSettings:
     settings = FetchSettings.from_env()
     limits = getattr(context, "limits", None)
     if limits is not None:
-        settings = dataclasses.replace(settings, max_bytes=limits.max_document_bytes)
+        settings = settings.model_copy(update={"max_bytes": limits.max_document_bytes})
     return settings
 
 

@@ -30,7 +30,7 @@ from urllib3.exceptions import (
 
 from extraction.errors import DocumentError, ErrorCode
 from extraction.remote.redact import redact_url
-from extraction.remote.settings import FetchSettings
+from extraction.settings.fetch import FetchSettings
 
 log = logging.getLogger(__name__)
 
