@@ -23,7 +23,7 @@ from extraction.errors import DocumentError, ErrorCode
 from extraction.extractors.base import Extraction, ExtractionRequest
 from extraction.fields import FIELD_KINDS, STANDARD_FIELDS
 from extraction.layout import DocumentText, Line, PageText
-from extraction.rules.validation import run_checks
+from extraction.normalize.validation import run_checks
 from extraction.schema import (
     DocumentInput,
     DocumentResult,

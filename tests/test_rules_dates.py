@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from extraction.rules.dates import find_dates, infer_date_order, parse_date
-from extraction.rules.timeparse import parse_time
+from extraction.normalize.dates import find_dates, infer_date_order, parse_date
+from extraction.normalize.times import parse_time
 
 CASES = [
     ("25/12/2018", date(2018, 12, 25)),

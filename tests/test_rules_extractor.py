@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from extraction.extractors.base import Extraction, ExtractionRequest
-from extraction.extractors.rules import RulesExtractor, is_available
+from extraction.extractors.layout.extractor import RulesExtractor, is_available
 from extraction.fields import STANDARD_FIELDS
 from extraction.layout import DocumentText, Line, PageText, sort_reading_order
 
@@ -667,7 +667,7 @@ def test_year_first_dates_follow_the_page_evidence(number: str, issued: str, due
 
 def test_two_iso_dates_read_as_one_token_are_both_found() -> None:
     text = page([(10, 10, "ACME SARL"), (10, 40, "Date: 2016-08-202016-09-19BC06216"), (10, 100, "TOTAL 5,00 €")])
-    from extraction.rules.dates import find_dates
+    from extraction.normalize.dates import find_dates
 
     assert [d.value.isoformat() for d in find_dates("2016-08-202016-09-19BC06216")] == ["2016-08-20", "2016-09-19"]
     assert values(run(text, fields={"date"}))["date"] == "2016-08-20"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from extraction.rules.lexicon import find_keyword, fold, load_lexicon, month_names
+from extraction.extractors.layout.lexicon import find_keyword, fold, load_lexicon, month_names
 
 
 @pytest.mark.parametrize(

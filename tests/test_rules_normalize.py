@@ -3,8 +3,8 @@
 import pytest
 
 from extraction.fields import FIELD_KINDS
-from extraction.rules.currency import detect_currency
-from extraction.rules.normalize import normalize_field
+from extraction.normalize.currency import detect_currency
+from extraction.normalize.fields import normalize_field
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from extraction.rules.numbers import find_amounts, format_amount, format_quantity, parse_amount
+from extraction.normalize.numbers import find_amounts, format_amount, format_quantity, parse_amount
 
 CASES = [
     ("1,234.56", "1234.56"),

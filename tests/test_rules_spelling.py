@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from extraction.extractors.base import ExtractionRequest
-from extraction.extractors.rules import RulesExtractor
+from extraction.extractors.layout.extractor import RulesExtractor
 from extraction.layout import DocumentText, Line, PageText, sort_reading_order
-from extraction.rules import build_vocabulary
-from extraction.rules.spelling import Vocabulary, correct_text, load_vocabulary, segment, words_on_several_lines
+from builder import build_vocabulary
+from extraction.extractors.layout.spelling import Vocabulary, correct_text, load_vocabulary, segment, words_on_several_lines
 
 VOCAB = Vocabulary(
     {

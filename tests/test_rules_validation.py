@@ -2,7 +2,7 @@
 
 import pytest
 
-from extraction.rules.validation import run_checks
+from extraction.normalize.validation import run_checks
 from extraction.schema import ExtractedField, LineItem
 
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-LEXICON_PATH = Path(__file__).with_name("lexicon.json")
+LEXICON_PATH = Path(__file__).with_name("data") / "lexicon.json"
 
 
 @lru_cache(maxsize=1)

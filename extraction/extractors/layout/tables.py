@@ -15,11 +15,11 @@ from itertools import combinations
 from typing import TYPE_CHECKING, Optional
 
 from extraction.layout import Word
-from extraction.rules.dates import find_dates
-from extraction.rules.labels import classify
-from extraction.rules.lexicon import find_keyword, fold
-from extraction.rules.numbers import find_amounts, format_amount, format_quantity, parse_amount
-from extraction.rules.rows import PageLayout, Row
+from extraction.normalize.dates import find_dates
+from extraction.extractors.layout.labels import classify
+from extraction.extractors.layout.lexicon import find_keyword, fold
+from extraction.normalize.numbers import find_amounts, format_amount, format_quantity, parse_amount
+from extraction.extractors.layout.rows import PageLayout, Row
 from extraction.schema import ExtractedField, LineItem
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -86,7 +86,7 @@ def _numeric_words(row: Row) -> list[tuple[Decimal, Word, bool]]:
     Read per segment so that grouped numbers split into several OCR words ("€ 10 200,00") stay
     one number; percentages (tax rates) and digits glued to letters ("A4") are left out.
     """
-    from extraction.rules.rows import span_bbox
+    from extraction.extractors.layout.rows import span_bbox
 
     found = []
     for seg in row.segs:

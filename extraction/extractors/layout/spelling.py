@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-VOCABULARY_PATH = Path(__file__).with_name("vocabulary.json")
+VOCABULARY_PATH = Path(__file__).with_name("data") / "vocabulary.json"
 
 #: look-alike characters the recognition model confuses, in upper case
 CONFUSIONS: dict[str, str] = {

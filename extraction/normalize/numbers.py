@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Optional
 
-from extraction.rules.currency import strip_currency
+from extraction.normalize.currency import strip_currency
 
 # Digits with optional grouping/decimal separators: space-like, dot, comma, apostrophe.
 _SEP = r"[.,'’\u00a0\u202f\u2009 ]"

@@ -2,7 +2,7 @@
 
 Numeric dates like ``03/04/2018`` can be read day-first or month-first. :func:`parse_date`
 never hides that: the result says ``ambiguous=True`` and which order it used, and callers
-(extractors, :func:`~extraction.rules.normalize.normalize_field`) decide the order from
+(extractors, :func:`~extraction.normalize.fields.normalize_field`) decide the order from
 evidence on the page (:func:`infer_date_order`) and surface a warning when none exists.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Iterable, Optional
 
-from extraction.rules.lexicon import fold, month_names
+from extraction.extractors.layout.lexicon import fold, month_names
 
 DateOrder = str  # "auto" | "DMY" | "MDY" | "YMD"
 

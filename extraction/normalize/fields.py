@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from extraction.fields import FIELD_KINDS
-from extraction.rules.currency import detect_currency
-from extraction.rules.dates import find_dates
-from extraction.rules.lexicon import find_keyword, fold, has_keyword, phrases
-from extraction.rules.numbers import MAX_AMOUNT, find_amounts, format_amount, parse_amount
-from extraction.rules.timeparse import parse_time
+from extraction.normalize.currency import detect_currency
+from extraction.normalize.dates import find_dates
+from extraction.extractors.layout.lexicon import find_keyword, fold, has_keyword, phrases
+from extraction.normalize.numbers import MAX_AMOUNT, find_amounts, format_amount, parse_amount
+from extraction.normalize.times import parse_time
 
 PAYMENT_METHODS: tuple[str, ...] = ("cash", "card", "bank_transfer", "cheque", "mobile", "voucher")
 DOCUMENT_TYPES: tuple[str, ...] = ("receipt", "invoice")
@@ -121,7 +121,7 @@ def normalize_field(field: str, text: str, *, date_order: str = "auto") -> Optio
 
 def _currency_word(text: str) -> Optional[str]:
     """A bare marker given on its own ("RM", "eur"), as extractors often return it."""
-    from extraction.rules.currency import CODES, SYMBOLS, WORD_MARKERS
+    from extraction.normalize.currency import CODES, SYMBOLS, WORD_MARKERS
 
     if text.upper() in CODES:
         return text.upper()

@@ -11,7 +11,7 @@ from statistics import median
 from typing import Iterator, Optional
 
 from extraction.layout import BBox, DocumentText, Line, Word
-from extraction.rules.lexicon import fold
+from extraction.extractors.layout.lexicon import fold
 
 
 @dataclass

@@ -15,13 +15,13 @@ from functools import lru_cache
 from typing import Any, Optional
 
 from extraction.layout import union_bbox
-from extraction.rules.dates import find_dates
-from extraction.rules.lexicon import find_keyword, fold, has_keyword, phrases
-from extraction.rules.normalize import clean_text
-from extraction.rules.rows import PageLayout, Row, Seg
-from extraction.rules.timeparse import find_times
+from extraction.normalize.dates import find_dates
+from extraction.extractors.layout.lexicon import find_keyword, fold, has_keyword, phrases
+from extraction.normalize.fields import clean_text
+from extraction.extractors.layout.rows import PageLayout, Row, Seg
+from extraction.normalize.times import find_times
 from extraction.schema import ExtractedField
-from extraction.rules.labels import Candidate, classify, money_in
+from extraction.extractors.layout.labels import Candidate, classify, money_in
 
 
 #: five digits may follow a comma ("SS21/34,47400 PJ": a thousands group has three digits)
@@ -228,7 +228,7 @@ def header_row_indexes(layout: PageLayout) -> set[int]:
 
 
 def _table_header(row: Any) -> bool:
-    from extraction.rules.tables import _header_columns
+    from extraction.extractors.layout.tables import _header_columns
 
     return bool(_header_columns(row))
 

@@ -2,11 +2,11 @@
 
 Usage::
 
-    python -m extraction.rules.build_vocabulary ../shared/datasets/sroie-train-ocr
+    python builder/build_vocabulary.py ../shared/datasets/sroie-train-ocr
 
 Why: the CPU OCR model misreads a letter here and there ("Jaian", "SETIA ÁLAM") and drops
 spaces in large type ("SANYUSTATIONERYSHOP"). Words that many receipts print (street and town
-names, company words) are the evidence to correct those slips (see :mod:`.spelling`). Counts
+names, company words) are the evidence to correct those slips (see :mod:`extraction.extractors.layout.spelling`). Counts
 are document frequencies (in how many documents a word appears), so one long receipt cannot
 dominate; words seen in fewer than ``--min-documents`` documents are dropped. The output is
 sorted, so the same input always gives the same file. The lexicon's own words are added with
@@ -18,13 +18,16 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from extraction.rules.lexicon import load_lexicon
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-VOCABULARY_PATH = Path(__file__).with_name("vocabulary.json")
+from extraction.extractors.layout.lexicon import fold, load_lexicon  # noqa: E402
+from extraction.extractors.layout.spelling import VOCABULARY_PATH  # noqa: E402
 _WORD = re.compile(r"[A-Za-z]{2,}")
 
 
@@ -61,8 +64,6 @@ def count_words(documents: Iterable[list[str]]) -> tuple[Counter, int]:
 
 def lexicon_words() -> set[str]:
     """Words of the keyword lexicon (all languages), ASCII-folded and upper-cased."""
-    from extraction.rules.lexicon import fold
-
     words: set[str] = set()
 
     def walk(node: object) -> None:
@@ -90,7 +91,7 @@ def build(dataset_dirs: list[Path], min_documents: int) -> dict:
     for word in lexicon_words():
         words.setdefault(word, min_documents)
     return {
-        "_about": "Document frequency of words printed on receipts (built by extraction.rules.build_vocabulary).",
+        "_about": "Document frequency of words printed on receipts (built by builder/build_vocabulary.py).",
         "documents": total,
         "min_documents": min_documents,
         "words": dict(sorted(words.items())),

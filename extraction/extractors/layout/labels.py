@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from extraction.layout import BBox
-from extraction.rules.dates import find_dates
-from extraction.rules.lexicon import find_keyword
-from extraction.rules.numbers import AmountMatch, find_amounts
-from extraction.rules.rows import Seg
+from extraction.normalize.dates import find_dates
+from extraction.extractors.layout.lexicon import find_keyword
+from extraction.normalize.numbers import AmountMatch, find_amounts
+from extraction.extractors.layout.rows import Seg
 from extraction.schema import ExtractedField
 
 

@@ -8,9 +8,9 @@ How it decides, field by field:
   month-first comes from evidence on the page (an unambiguous date, the currency);
 - vendor: the strongest header block (large type, company suffix, near the top) that is not
   an address, phone or tax-id line; address: the lines between it and the first
-  transactional line, kept when they carry street/postcode cues (:mod:`extraction.rules.header`);
+  transactional line, kept when they carry street/postcode cues (:mod:`extraction.extractors.layout.header`);
 - line items: a table under a header row (description / qty / price / amount), see
-  :mod:`extraction.rules.tables`.
+  :mod:`extraction.extractors.layout.tables`.
 Confidence grows with evidence (keyword, position, arithmetic agreement), so it can rank results.
 """
 
@@ -26,10 +26,10 @@ from typing import Any, Optional, Sequence
 from extraction.errors import DocumentError, ErrorCode
 from extraction.extractors.base import Extraction, ExtractionRequest
 from extraction.layout import union_bbox
-from extraction.rules.calibration import calibrate, load_curves
-from extraction.rules.currency import currency_mentions, detect_currency
-from extraction.rules.dates import ParsedDate, find_dates, infer_date_order, infer_year_first, year_first_votes
-from extraction.rules.header import (
+from extraction.extractors.layout.calibration import calibrate, load_curves
+from extraction.normalize.currency import currency_mentions, detect_currency
+from extraction.normalize.dates import ParsedDate, find_dates, infer_date_order, infer_year_first, year_first_votes
+from extraction.extractors.layout.header import (
     drop_unpaired_quote,
     find_address,
     find_address_above,
@@ -39,14 +39,14 @@ from extraction.rules.header import (
     is_title,
     repair_misread_commas,
 )
-from extraction.rules.labels import AMOUNT_CLASSES, Candidate, classify, money_in
-from extraction.rules.lexicon import find_keyword, fold, has_keyword, phrases
-from extraction.rules.normalize import normalize_document_type, normalize_payment_method
-from extraction.rules.numbers import AmountMatch, format_amount
-from extraction.rules.rows import PageLayout, Seg, build_layout, labels_above, span_bbox, words_below
-from extraction.rules.spelling import correct_text, words_on_several_lines
-from extraction.rules.tables import extract_line_items
-from extraction.rules.timeparse import find_times
+from extraction.extractors.layout.labels import AMOUNT_CLASSES, Candidate, classify, money_in
+from extraction.extractors.layout.lexicon import find_keyword, fold, has_keyword, phrases
+from extraction.normalize.fields import normalize_document_type, normalize_payment_method
+from extraction.normalize.numbers import AmountMatch, format_amount
+from extraction.extractors.layout.rows import PageLayout, Seg, build_layout, labels_above, span_bbox, words_below
+from extraction.extractors.layout.spelling import correct_text, words_on_several_lines
+from extraction.extractors.layout.tables import extract_line_items
+from extraction.normalize.times import find_times
 from extraction.schema import ExtractedField, LineItem
 
 
