@@ -7,11 +7,13 @@ value is then in another box of the same row, to its right, or on the row just b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from statistics import median
 from typing import Iterator, Optional
 
 from extraction.layout import BBox, DocumentText, Line, Word
 from extraction.extractors.layout.lexicon import fold
+from extraction.extractors.layout.table_header import table_header_rows
 
 
 @dataclass
@@ -90,8 +92,11 @@ class PageLayout:
     def row_of(self, seg: Seg) -> Row:
         return self.rows[seg.row]
 
-    def rel_y(self, seg: Seg) -> float:
-        return seg.cy / max(self.page_height.get(seg.page, 1.0), 1.0)
+    @cached_property
+    def table_header_rows(self) -> frozenset[int]:
+        """Rows that name a table's columns: computed once per document, since the amount and
+        identifier finders skip them ("Amount" as a column title labels a column, not a total)."""
+        return table_header_rows(self)
 
     def right_of(self, seg: Seg) -> list[Seg]:
         """Segments of the same row to the right of ``seg``, nearest first."""

@@ -12,48 +12,16 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from itertools import combinations
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
+from extraction.extractors.layout.labels import classify
+from extraction.extractors.layout.lexicon import fold
+from extraction.extractors.layout.rows import PageLayout, Row, span_bbox
+from extraction.extractors.layout.table_header import header_columns
 from extraction.layout import Word
 from extraction.normalize.dates import find_dates
-from extraction.extractors.layout.labels import classify
-from extraction.extractors.layout.lexicon import find_keyword, fold
 from extraction.normalize.numbers import find_amounts, format_amount, format_quantity, parse_amount
-from extraction.extractors.layout.rows import PageLayout, Row
 from extraction.schema import ExtractedField, LineItem
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
-
-COLUMNS = ("description", "quantity", "unit_price", "amount")
-_QTY_UNIT = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(?:x|pcs?|pc|units?|unit[ée]\(?s?\)?|st(?:k|ück)?|kg|g|l|h|hrs?|heures?|jours?|days?)?\.?$", re.IGNORECASE)
-
-
-def _header_columns(row: Row) -> dict[str, tuple[float, float]]:
-    """Column name -> x-range, when this row looks like a table header."""
-    columns: dict[str, tuple[float, float]] = {}
-    words = [w for seg in row.segs for w in seg.line.words]
-    # match on whole segments first (multi-word headers like "Prix unitaire"), then on words
-    for unit in [(seg.line.text, seg.bbox) for seg in row.segs] + [(w.text, w.bbox) for w in words]:
-        text, bbox = unit
-        folded = fold(text)
-        for name in ("quantity", "unit_price", "amount", "tax", "description"):
-            m = find_keyword(folded, f"line_header_{name}")
-            if m is None or name in columns:
-                continue
-            if name == "amount" and "unit_price" in columns and columns["unit_price"][0] <= bbox[0] <= columns["unit_price"][1]:
-                continue
-            if len(m.group(0)) < 0.5 * len(folded.strip()) and len(folded.strip()) > 14:
-                continue  # a sentence that merely contains the word
-            columns[name] = (bbox[0], bbox[2])
-    if "description" in columns and "quantity" in columns:
-        (d1, d2), (q1, q2) = columns["description"], columns["quantity"]
-        if d1 <= q1 < d2 and q2 < d2:  # one header segment held both ("Menge Beschreibung")
-            columns["description"] = (q2, d2) if q1 - d1 < d2 - q2 else (d1, q1)
-    main = [c for c in columns if c != "tax"]
-    if len(main) >= 2 and ("amount" in columns or "unit_price" in columns):
-        return columns
-    return {}
 
 
 def _is_stop(row: Row) -> bool:
@@ -86,8 +54,6 @@ def _numeric_words(row: Row) -> list[tuple[Decimal, Word, bool]]:
     Read per segment so that grouped numbers split into several OCR words ("€ 10 200,00") stay
     one number; percentages (tax rates) and digits glued to letters ("A4") are left out.
     """
-    from extraction.extractors.layout.rows import span_bbox
-
     found = []
     for seg in row.segs:
         text = seg.text
@@ -237,7 +203,7 @@ def extract_line_items(layout: PageLayout, found: dict[str, ExtractedField]) -> 
         if table_page is not None and rows[i].page <= table_page:
             i += 1  # after a table, only its continuation on a later page counts (not a tax summary)
             continue
-        columns = _header_columns(rows[i])
+        columns = header_columns(rows[i])
         if not columns:
             i += 1
             continue
@@ -250,7 +216,7 @@ def extract_line_items(layout: PageLayout, found: dict[str, ExtractedField]) -> 
         desc_span = _description_right_of_quantity(columns)
         while i < len(rows) and rows[i].page == header_row.page:
             row = rows[i]
-            if _is_stop(row) or _header_columns(row):
+            if _is_stop(row) or header_columns(row):
                 break
             nums = _numeric_words(row)
             numeric_starts = [x1 for name, (x1, _) in columns.items() if name != "description"]
