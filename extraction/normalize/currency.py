@@ -6,6 +6,8 @@ import re
 from collections import Counter
 from typing import Optional
 
+from extraction.extractors.layout.lexicon import cue_pattern, fold, phrases
+
 #: Multi-character prefixes and symbols first: longest match wins ("US$" before "$").
 SYMBOLS: dict[str, str] = {
     "US$": "USD", "U$S": "USD", "S$": "SGD", "A$": "AUD", "AU$": "AUD", "C$": "CAD", "CA$": "CAD",
@@ -24,6 +26,9 @@ CODES: frozenset[str] = frozenset(
     "LKR BDT NPR".split()
 )
 
+#: a code named as the currency ("in CAD", "Währung: EUR") or printed after an amount's label
+_NAMED_CURRENCY = re.compile(rf"(?:\bin|{'|'.join(re.escape(p) for p in phrases('currency'))})\W{{0,3}}$")
+_AMOUNT_LABEL_BEFORE = re.compile(rf"(?i)\b(?:{cue_pattern('amount_words')})\b[^\d]{{0,12}}$")
 _CODE_RE = re.compile(r"(?<![A-Za-z])(" + "|".join(sorted(CODES)) + r")(?![A-Za-z])")
 _WORD_RE = re.compile(
     r"(?<![A-Za-z])(" + "|".join(re.escape(k) for k in sorted(WORD_MARKERS, key=len, reverse=True)) + r")(?![A-Za-z])"
@@ -47,10 +52,7 @@ def currency_mentions(text: str) -> list[tuple[str, int, int]]:
             r"\s{0,3}-?\.?\d[\d.,]*(?!\s*(?:pcs?|x|units?|qty|pack|ml|kg|g)\b)", text[m.end() :], re.IGNORECASE
         )
         alone = text.strip() == m.group(1)
-        named = re.search(r"(?i)(?:\bin|currency|devise|w[äa]hrung|moneda|valuta|moeda)\W{0,3}$", text[: m.start()]) or re.search(
-            r"(?i)\b(?:total|amount|montant|betrag|importe|importo|totale|totaal|valor|price|prix|preis|subtotal|balance|due)\b[^\d]{0,12}$",
-            text[: m.start()],
-        )
+        named = _NAMED_CURRENCY.search(fold(text[: m.start()])) or _AMOUNT_LABEL_BEFORE.search(text[: m.start()])
         if near_number or alone or named:
             found.append((m.group(1), m.start(), m.end()))
     for m in _WORD_RE.finditer(text):

@@ -29,10 +29,6 @@ class ParsedDate:
     start: int = 0
     end: int = 0
 
-    @property
-    def iso(self) -> str:
-        return self.value.isoformat()
-
 
 def _month_alternatives() -> str:
     names = sorted(month_names(), key=len, reverse=True)
@@ -40,7 +36,6 @@ def _month_alternatives() -> str:
 
 
 _MON = _month_alternatives()
-_SEP = r"[/\-.\s]"
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     # 2018-12-25, 2018/12/25, 2018.12.25
     # (two ISO dates read as one token by OCR: "2016-08-202016-08-20")
@@ -159,6 +154,14 @@ def parse_date(text: str, order: DateOrder = "auto", *, year_first: str = "YMD")
         return None
     dates = find_dates(text, order, year_first=year_first)
     return dates[0] if dates else None
+
+
+def ambiguous_date_warning(parsed: ParsedDate) -> str:
+    """The one wording of the warning for a numeric date read day-first that could be month-first."""
+    return (
+        f"date '{parsed.text.strip()}' could be day-first or month-first; read as {parsed.value.isoformat()}"
+        " (day-first). Set options.date_order to decide."
+    )
 
 
 def infer_year_first(texts: Iterable[str]) -> str:

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from extraction.fields import FIELD_KINDS
-from extraction.normalize.currency import detect_currency
-from extraction.normalize.dates import find_dates
-from extraction.extractors.layout.lexicon import find_keyword, fold, has_keyword, phrases
+from extraction.normalize.currency import CODES, SYMBOLS, WORD_MARKERS, detect_currency
+from extraction.normalize.dates import ambiguous_date_warning, find_dates
+from extraction.extractors.layout.lexicon import find_keyword, fold, has_keyword
 from extraction.normalize.numbers import MAX_AMOUNT, find_amounts, format_amount, parse_amount
 from extraction.normalize.times import parse_time
 
@@ -53,12 +53,7 @@ def normalize_date(text: str, date_order: str = "auto") -> Optional[Normalized]:
     if not dates:
         return None
     parsed = dates[0]
-    warnings = []
-    if parsed.ambiguous:
-        warnings.append(
-            f"date '{parsed.text.strip()}' reads as {parsed.value.isoformat()} day-first but could be month-first;"
-            " pass options.date_order to decide"
-        )
+    warnings = [ambiguous_date_warning(parsed)] if parsed.ambiguous else []
     return Normalized(parsed.value.isoformat(), warnings)
 
 
@@ -121,11 +116,9 @@ def normalize_field(field: str, text: str, *, date_order: str = "auto") -> Optio
 
 def _currency_word(text: str) -> Optional[str]:
     """A bare marker given on its own ("RM", "eur"), as extractors often return it."""
-    from extraction.normalize.currency import CODES, SYMBOLS, WORD_MARKERS
-
     if text.upper() in CODES:
         return text.upper()
     return WORD_MARKERS.get(text) or SYMBOLS.get(text)
 
 
-__all__ = ["Normalized", "normalize_field", "clean_text", "PAYMENT_METHODS", "DOCUMENT_TYPES", "phrases"]
+__all__ = ["Normalized", "normalize_field", "clean_text", "PAYMENT_METHODS", "DOCUMENT_TYPES"]

@@ -15,8 +15,8 @@ from typing import Optional
 
 from extraction.normalize.currency import strip_currency
 
-# Digits with optional grouping/decimal separators: space-like, dot, comma, apostrophe.
-_SEP = r"[.,'’\u00a0\u202f\u2009 ]"
+# One number: digits with optional grouping/decimal separators (space-like, dot, comma, apostrophe),
+# a sign or parentheses, and the "12.-" / "12,-" forms.
 _NUMBER = re.compile(
     r"(?:(?P<neg>[-−–(])\s?(?:RM|Rs\.?|[$€£₹])?\s?)?(?P<num>"
     r"\d{1,2}(?:,\d{2})+,\d{3}(?:\.\d+)?"  # Indian grouping: 1,23,456.00

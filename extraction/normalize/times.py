@@ -19,7 +19,6 @@ class ParsedTime:
     text: str
     start: int
     end: int
-    explicit: bool  # written with ":" or "h", or with AM/PM (a "12.30" alone could be an amount)
 
 
 def find_times(text: str) -> list[ParsedTime]:
@@ -34,7 +33,7 @@ def find_times(text: str) -> list[ParsedTime]:
         sep = m.group("sep").lower()
         if sep == "." and not ampm:
             continue  # "12.30" is far more often an amount
-        found.append(ParsedTime(f"{hour:02d}:{minute:02d}", m.group(0), m.start(), m.end(), True))
+        found.append(ParsedTime(f"{hour:02d}:{minute:02d}", m.group(0), m.start(), m.end()))
     return found
 
 

@@ -24,7 +24,7 @@ from extraction.extractors.layout.header_lines import (
     street_or_postcode,
 )
 from extraction.extractors.layout.labels import Candidate, money_in
-from extraction.extractors.layout.lexicon import find_keyword, has_keyword
+from extraction.extractors.layout.lexicon import cue_pattern, find_keyword, has_keyword
 from extraction.extractors.layout.rows import PageLayout, Row
 from extraction.extractors.layout.table_header import is_table_header
 from extraction.layout import union_bbox
@@ -34,9 +34,7 @@ from extraction.normalize.times import find_times
 from extraction.schema import ExtractedField
 
 
-
 _PHONE = re.compile(r"(?:\+?\d[\d\s\-()]{7,}\d)")
-
 
 
 def find_sender_address(vendor_rows: list[Any]) -> Optional[ExtractedField]:
@@ -54,13 +52,11 @@ def find_sender_address(vendor_rows: list[Any]) -> Optional[ExtractedField]:
                 break
             kept.append(part.strip())
         if kept and sum(address_score(PlainText(p)) for p in kept) >= 1.0:
-            return Candidate(clean_text(", ".join(kept)), seg.text.strip(), seg, 0).as_field(0.5 * seg.line.confidence)
+            return Candidate(clean_text(", ".join(kept)), seg.text.strip(), seg).as_field(0.5 * seg.line.confidence)
     return None
 
 
-
 _TRAILING_TAX_ID = re.compile(r"[\s,]*\(?\s*(?:gst|sst|vat|tax)\s*(?:id|reg|no)\b.*$", re.IGNORECASE)
-
 
 
 def _row_text_without_ids(row: Any) -> str:
@@ -69,7 +65,6 @@ def _row_text_without_ids(row: Any) -> str:
         return row.text.strip()
     kept = [s.text.strip() for s in row.segs if not is_id_line(s)]
     return " ".join(kept) if kept else row.text.strip()
-
 
 
 def find_address(layout: PageLayout, vendor_rows: list[Any]) -> Optional[ExtractedField]:
@@ -129,19 +124,16 @@ def find_address(layout: PageLayout, vendor_rows: list[Any]) -> Optional[Extract
     return _address_field(text, picked, base_confidence=0.4)
 
 
-
 def _address_field(text: str, picked: list[Any], base_confidence: float) -> ExtractedField:
     """The address field over the picked rows: more street/postcode cues, more confidence, as far
     as the OCR was sure of the rows."""
     conf = (base_confidence + 0.1 * min(sum(address_score(r) for r in picked), 4)) * ocr_confidence(picked)
-    return Candidate(text, "\n".join(r.text for r in picked), picked[0].segs[0], 0, bbox=union_bbox([r.bbox for r in picked])).as_field(conf)
-
+    return Candidate(text, "\n".join(r.text for r in picked), picked[0].segs[0], bbox=union_bbox([r.bbox for r in picked])).as_field(conf)
 
 
 def _name_column(vendor_rows: list[Any]) -> tuple[float, float]:
     spans = [name_span(r) for r in vendor_rows]
     return min(a for a, _ in spans), max(b for _, b in spans)
-
 
 
 def _column_view(row: Row, column: tuple[float, float]) -> Optional[Row]:
@@ -151,7 +143,6 @@ def _column_view(row: Row, column: tuple[float, float]) -> Optional[Row]:
     if len(kept) == len(row.segs):
         return row
     return Row(page=row.page, segs=kept, index=row.index) if kept else None
-
 
 
 def find_address_above(layout: PageLayout, vendor_rows: list[Any]) -> Optional[ExtractedField]:
@@ -172,11 +163,9 @@ def find_address_above(layout: PageLayout, vendor_rows: list[Any]) -> Optional[E
     return _address_field(clean_text(" ".join(_row_text_without_ids(r) for r in picked)), picked, base_confidence=0.3)
 
 
-
 #: a full stop between a number or a long word and the next word of an address is a comma the
 #: OCR misread ("AIR PANAS. SETAPAK", "NO. 47. JALAN"); abbreviations ("NO.", "P.T.", "ST.") stay
 _STOP_BEFORE_WORD = re.compile(r"(?<=\S)\.(?=\s+[A-Za-z]{3,})")
-
 
 
 def repair_misread_commas(text: str) -> str:
@@ -187,7 +176,6 @@ def repair_misread_commas(text: str) -> str:
     return _STOP_BEFORE_WORD.sub(replace, text)
 
 
-
 def drop_unpaired_quote(text: str) -> str:
     """'BERKELEY "41150 KLANG': a lone double quote in an OCR address is a speck read as a mark."""
     if text.count('"') != 1:
@@ -195,12 +183,10 @@ def drop_unpaired_quote(text: str) -> str:
     return re.sub(r'\s*"\s*', " ", text).strip()
 
 
-
 #: a place or branch name closing an address block: "SETAPAK", "1320-TMN BATU", "(MR DIY TESCO TERBAU)"
 _BRANCH_NAME = re.compile(r"\(?(?:\d{3,5} ?- ?)?[A-Z][A-Za-z .'&-]+\)?\.?")
 
-_NUMBER_WORD = re.compile(r"\b(?:number|nombre|numero|nummer)\b")
-
+_NUMBER_WORD = re.compile(rf"\b(?:{cue_pattern('number_words')})\b")
 
 
 def _is_company_line(row: Any) -> bool:
@@ -208,18 +194,15 @@ def _is_company_line(row: Any) -> bool:
     return find_keyword(row.folded, "company_suffix") is not None and not street_or_postcode(row)
 
 
-
 #: a store code and branch name under the address ("1076-IJOK"), not a registration number
 _STORE_BRANCH = re.compile(r"\d{3,5} ?- ?[A-Z]{3,}(?: [A-Z]{2,}){0,3}")
 
-_HOUSE_NUMBER_START = re.compile(r"\s*(?:(?:no|lot|unit|blk|block)\b\.?\s*:?\s*[a-z]?\d|\d+[a-z]?\b)")
-
+_HOUSE_NUMBER_START = re.compile(rf"\s*(?:(?:{cue_pattern('house_number_words')})\b\.?\s*:?\s*[a-z]?\d|\d+[a-z]?\b)")
 
 
 def _ends_with_country(row: Any) -> bool:
     match = find_keyword(row.folded.rstrip(" .,;"), "country")
     return match is not None and match.end() >= len(row.folded.rstrip(" .,;")) - 1
-
 
 
 def _before_contact(row: Any) -> Optional[str]:

@@ -14,13 +14,12 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Optional, Sequence
 
-from extraction.extractors.layout.labels import AMOUNT_CLASSES, Candidate, classify, money_in
+from extraction.extractors.layout.labels import AMOUNT_CLASSES, Candidate, classify, make_field, money_in
 from extraction.extractors.layout.lexicon import has_keyword, phrases
 from extraction.extractors.layout.rows import PageLayout, Seg, span_bbox
 from extraction.layout import union_bbox
 from extraction.normalize.numbers import AmountMatch, format_amount
 from extraction.schema import ExtractedField, LineItem
-
 
 
 def value_for_label(layout: PageLayout, seg: Seg, keyword_end: int) -> Optional[tuple[AmountMatch, Seg, int]]:
@@ -53,7 +52,6 @@ def value_for_label(layout: PageLayout, seg: Seg, keyword_end: int) -> Optional[
     return None
 
 
-
 @dataclass
 class AmountLabel:
     cls: str
@@ -63,7 +61,6 @@ class AmountLabel:
     value_seg: Seg
     distance: int
     text: str
-
 
 
 def collect_labels(layout: PageLayout) -> list[AmountLabel]:
@@ -83,9 +80,7 @@ def collect_labels(layout: PageLayout) -> list[AmountLabel]:
     return labels
 
 
-
 _RATE = re.compile(r"(\d{1,2}(?:[.,]\d{1,2})?)\s?%")
-
 
 
 def _included_tax(label: AmountLabel, page_money: list[Decimal]) -> AmountLabel:
@@ -106,16 +101,9 @@ def _included_tax(label: AmountLabel, page_money: list[Decimal]) -> AmountLabel:
     return label
 
 
-
 def _amount_field(label: AmountLabel, confidence: float) -> ExtractedField:
-    return ExtractedField(
-        value=format_amount(abs(label.amount)) if label.cls == "discount" else format_amount(label.amount),
-        text=label.text,
-        confidence=round(max(0.0, min(1.0, confidence)), 3),
-        page=label.value_seg.page,
-        bbox=[round(float(v), 1) for v in label.value_seg.bbox],
-    )
-
+    value = format_amount(abs(label.amount)) if label.cls == "discount" else format_amount(label.amount)
+    return Candidate(value, label.text, label.value_seg).as_field(confidence)
 
 
 def amount_fields(layout: PageLayout) -> dict[str, ExtractedField]:
@@ -132,9 +120,8 @@ def amount_fields(layout: PageLayout) -> dict[str, ExtractedField]:
     paid = [l.amount for l in by_cls["paid"]]
     change = [l.amount for l in by_cls["change"]]
     rounding = [l.amount for l in by_cls["rounding"]]
-    discounts = [abs(l.amount) for l in by_cls["discount"]]
 
-    weak = {"amount", "payable", "total amount", "due"}
+    weak = set(phrases("total_weak"))
     # values the arithmetic of the page vouches for: cash - change, subtotal + tax, total + rounding
     vouched: set[Decimal] = set()
     for p in paid:
@@ -204,10 +191,8 @@ def amount_fields(layout: PageLayout) -> dict[str, ExtractedField]:
             result["total"] = _amount_field(best[2], conf)
         else:
             seg, match = best[3]  # type: ignore[misc]
-            result["total"] = ExtractedField(
-                value=format_amount(best[0]), text=match.text.strip(), confidence=round(conf - 0.1, 3),
-                page=seg.page, bbox=[round(float(v), 1) for v in span_bbox(seg, match.start, match.end)],
-            )
+            box = span_bbox(seg, match.start, match.end)
+            result["total"] = Candidate(format_amount(best[0]), match.text.strip(), seg, bbox=box).as_field(conf - 0.1)
     else:
         fallback = _fallback_total(layout, by_cls)
         if fallback is not None:
@@ -255,9 +240,7 @@ def amount_fields(layout: PageLayout) -> dict[str, ExtractedField]:
         if by_cls[cls]:
             best = by_cls[cls][0]
             result[cls] = _amount_field(best, 0.6 - 0.1 * best.distance)
-    _ = rounding, discounts
     return result
-
 
 
 def _split_taxes(taxes: list[AmountLabel], subtotal: Optional[Decimal], total: Optional[Decimal]) -> Optional[ExtractedField]:
@@ -274,15 +257,8 @@ def _split_taxes(taxes: list[AmountLabel], subtotal: Optional[Decimal], total: O
         return None
     if abs(sum(p.amount for p in parts) + subtotal - total) > Decimal("0.01"):
         return None
-    first = parts[0]
-    return ExtractedField(
-        value=format_amount(sum(p.amount for p in parts)),
-        text=" + ".join(p.text for p in parts),
-        confidence=0.85,
-        page=first.value_seg.page,
-        bbox=[round(float(v), 1) for v in union_bbox([p.value_seg.bbox for p in parts])],
-    )
-
+    box = union_bbox([p.value_seg.bbox for p in parts])
+    return Candidate(format_amount(sum(p.amount for p in parts)), " + ".join(p.text for p in parts), parts[0].value_seg, bbox=box).as_field(0.85)
 
 
 def _derive_missing(result: dict[str, ExtractedField], by_cls: dict[str, list[AmountLabel]], present: set) -> None:
@@ -299,10 +275,7 @@ def _derive_missing(result: dict[str, ExtractedField], by_cls: dict[str, list[Am
         return
     if subtotal is None and tax == 0 and "tax" in result:
         # a printed zero tax: the amount before tax is the total (subtotal + 0 = total)
-        result["subtotal"] = ExtractedField(
-            value=result["total"].value, text=result["total"].text, confidence=0.45,
-            page=result["total"].page, bbox=result["total"].bbox,
-        )
+        result["subtotal"] = result["total"].model_copy(update={"confidence": 0.45}, deep=True)
         return
     consistent = subtotal is not None and tax is not None and abs(subtotal + tax - total) <= Decimal("0.05")
     if consistent:
@@ -315,11 +288,9 @@ def _derive_missing(result: dict[str, ExtractedField], by_cls: dict[str, list[Am
         result["tax"] = _derived_field(total - subtotal, label)
 
 
-
 def may_infer_subtotal(found: dict[str, ExtractedField]) -> bool:
     """A total and nothing between it and the items (no subtotal, tax, discount or tip found)."""
     return "total" in found and not any(name in found for name in ("subtotal", "tax", "discount", "tip"))
-
 
 
 def subtotal_from_items(found: dict[str, ExtractedField], items: Sequence[LineItem]) -> None:
@@ -334,22 +305,14 @@ def subtotal_from_items(found: dict[str, ExtractedField], items: Sequence[LineIt
     total = found["total"]
     if abs(sum(amounts) - Decimal(total.value)) > Decimal("0.01"):
         return
-    found["subtotal"] = ExtractedField(
-        value=total.value, text=total.text, confidence=round(min(0.8, total.confidence), 3),
-        page=total.page, bbox=total.bbox,
-    )
-
+    found["subtotal"] = total.model_copy(update={"confidence": round(min(0.8, total.confidence), 3)}, deep=True)
 
 
 def _derived_field(value: Decimal, label: Optional[AmountLabel]) -> ExtractedField:
-    return ExtractedField(
-        value=format_amount(value),
-        text=label.text if label else "",
-        confidence=0.45,
-        page=label.value_seg.page if label else None,
-        bbox=[round(float(v), 1) for v in label.value_seg.bbox] if label else None,
-    )
-
+    """A value computed from two others, placed at its label's value when that was found."""
+    if label is None:
+        return make_field(format_amount(value), "", 0.45, page=None, box=None)
+    return Candidate(format_amount(value), label.text, label.value_seg).as_field(0.45)
 
 
 def _fallback_total(layout: PageLayout, by_cls: dict[str, list[AmountLabel]]) -> Optional[ExtractedField]:
@@ -364,7 +327,4 @@ def _fallback_total(layout: PageLayout, by_cls: dict[str, list[AmountLabel]]) ->
                 best = (a.value, seg, a)
     if best is None:
         return None
-    return ExtractedField(
-        value=format_amount(best[0]), text=best[2].text.strip(), confidence=0.3, page=best[1].page,
-        bbox=[round(float(v), 1) for v in best[1].bbox],
-    )
+    return Candidate(format_amount(best[0]), best[2].text.strip(), best[1]).as_field(0.3)

@@ -13,12 +13,18 @@ from datetime import date
 from typing import Any, Optional
 
 from extraction.extractors.layout.labels import Candidate
-from extraction.extractors.layout.lexicon import find_keyword, fold, has_keyword
+from extraction.extractors.layout.lexicon import cue_pattern, find_keyword, fold, has_keyword
 from extraction.extractors.layout.rows import PageLayout, Seg, labels_above, span_bbox
-from extraction.normalize.dates import ParsedDate, find_dates, infer_date_order, infer_year_first, year_first_votes
+from extraction.normalize.dates import (
+    ParsedDate,
+    ambiguous_date_warning,
+    find_dates,
+    infer_date_order,
+    infer_year_first,
+    year_first_votes,
+)
 from extraction.normalize.times import find_times
 from extraction.schema import ExtractedField
-
 
 
 def date_fields(
@@ -26,9 +32,8 @@ def date_fields(
 ) -> dict[str, ExtractedField]:
     texts = [s.text for s in layout.segs]
     order = date_order if date_order in ("DMY", "MDY") else None
-    reason = "requested"
     if order is None:
-        order, reason = infer_date_order(texts, currency)
+        order, _ = infer_date_order(texts, currency)
     year_first = year_first or infer_year_first(texts)
     found: list[tuple[ParsedDate, Seg, Optional[str]]] = []
     for seg in layout.segs:
@@ -55,13 +60,12 @@ def date_fields(
 
     issued = max(found, key=lambda item: score(item, "date"))
     if issued[2] != "due_date":
-        result["date"] = _date_field(issued, 0.9 if issued[2] == "date" else 0.7, order, reason, warnings)
+        result["date"] = _date_field(issued, 0.9 if issued[2] == "date" else 0.7, warnings)
     dues = [item for item in found if item[2] == "due_date"]
     if dues:
         due = dues[0]
-        result["due_date"] = _date_field(due, 0.85, order, reason, warnings)
+        result["due_date"] = _date_field(due, 0.85, warnings)
     return result
-
 
 
 _YEAR_FIRST_TEXT = re.compile(r"(?<!\d)(?:19|20)\d\d[-/.]\d{1,2}[-/.]\d{1,2}(?!\d)")
@@ -71,7 +75,6 @@ _YEAR_MONTH_IN_ID = (
     re.compile(r"(?<!\d)(?P<m>0[1-9]|1[0-2])[/-](?P<y>20\d\d)(?!\d)"),  # FA04/2017/0057
     re.compile(r"(?<!\d)(?P<y>20\d\d)(?P<m>0[1-9]|1[0-2])(?=\d{2,5}(?!\d))"),  # FACTU2017040057
 )
-
 
 
 def year_day_month_if_proven(
@@ -113,11 +116,9 @@ def year_day_month_if_proven(
     return {}
 
 
-
 def _year_months(identifier: str) -> set[tuple[int, int]]:
     """(year, month) pairs written in a document number: "FA04/2017/0057", "INV/2017/04/0008"."""
     return {(int(m["y"]), int(m["m"])) for pattern in _YEAR_MONTH_IN_ID for m in pattern.finditer(identifier)}
-
 
 
 _GLUED_DATE = re.compile(r"(?<=\d)(?P<d>[0-3]\d)[/.-](?P<m>[01]\d)[/.-](?P<y>20\d\d)(?!\d)")
@@ -125,7 +126,6 @@ _GLUED_DATE = re.compile(r"(?<=\d)(?P<d>[0-3]\d)[/.-](?P<m>[01]\d)[/.-](?P<y>20\
 _DATE_AFTER_TIME = re.compile(r"(?<![\d:])[0-2]?\d:[0-5]\d(?P<d>[0-3]?\d)/(?P<m>[01]?\d)/(?P<y>(?:20)?\d\d)(?![\d/])")  # "18:1524/05/18"
 
 _COMPACT_DATE = re.compile(r"(?<![\d\w-])(?P<d>[0-3]\d)(?P<m>[01]\d)(?P<y>20\d\d)(?![\d\w-])")
-
 
 
 def _fallback_date(layout: PageLayout) -> Optional[ExtractedField]:
@@ -140,9 +140,8 @@ def _fallback_date(layout: PageLayout) -> Optional[ExtractedField]:
                 except ValueError:
                     continue
                 box = span_bbox(seg, m.start(), m.end())
-                return Candidate(value.isoformat(), m.group(0), seg, 0, bbox=box).as_field(confidence)
+                return Candidate(value.isoformat(), m.group(0), seg, bbox=box).as_field(confidence)
     return None
-
 
 
 def _date_kind(text: str) -> Optional[tuple[int, str, str]]:
@@ -160,18 +159,15 @@ def _date_kind(text: str) -> Optional[tuple[int, str, str]]:
     return end, kind, phrase
 
 
+_ISSUE_WORDS = re.compile(cue_pattern("issue_date_stems"))
 
-_ISSUE_WORDS = re.compile(r"invoice|factur|rechnung|fattura|factuur|fatura|issue|emission|bill|receipt|tarikh")
-
-_OTHER_DATE_WORDS = re.compile(r"order|commande|bestell|pedido|ordine|check|delivery|livraison|liefer|ship|period|print")
-
+_OTHER_DATE_WORDS = re.compile(cue_pattern("other_date_stems"))
 
 
 def _date_label(layout: PageLayout, seg: Seg, parsed: ParsedDate) -> Optional[str]:
     """'date' / 'due_date' when a keyword sits before the date on its line, to its left, or just above it."""
     found = _date_keyword(layout, seg, parsed)
     return found[1] if found else None
-
 
 
 def _date_keyword(layout: PageLayout, seg: Seg, parsed: ParsedDate) -> Optional[tuple[int, str, str]]:
@@ -192,7 +188,6 @@ def _date_keyword(layout: PageLayout, seg: Seg, parsed: ParsedDate) -> Optional[
     return None
 
 
-
 def _date_phrase_bonus(layout: PageLayout, seg: Seg, parsed: ParsedDate) -> float:
     """"Invoice date" outranks "Order date" / "Check in" when a page prints several dates."""
     found = _date_keyword(layout, seg, parsed)
@@ -206,17 +201,12 @@ def _date_phrase_bonus(layout: PageLayout, seg: Seg, parsed: ParsedDate) -> floa
     return 0.0
 
 
-
-def _date_field(item: tuple[ParsedDate, Seg, Optional[str]], confidence: float, order: Optional[str], reason: str, warnings: list[str]) -> ExtractedField:
+def _date_field(item: tuple[ParsedDate, Seg, Optional[str]], confidence: float, warnings: list[str]) -> ExtractedField:
     parsed, seg, _ = item
     if parsed.ambiguous:
         confidence -= 0.25
-        warnings.append(
-            f"date '{parsed.text.strip()}' could be day-first or month-first and nothing on the page decides;"
-            f" read as {parsed.value.isoformat()} (day-first). Set options.date_order to be sure."
-        )
-    return Candidate(parsed.value.isoformat(), parsed.text.strip(), seg, 0).as_field(confidence)
-
+        warnings.append(ambiguous_date_warning(parsed))
+    return Candidate(parsed.value.isoformat(), parsed.text.strip(), seg).as_field(confidence)
 
 
 def time_field(layout: PageLayout, date_field: Optional[ExtractedField]) -> Optional[ExtractedField]:
@@ -232,4 +222,4 @@ def time_field(layout: PageLayout, date_field: Optional[ExtractedField]) -> Opti
                 best = (s, seg, t)
     if best is None:
         return None
-    return Candidate(best[2].value, best[2].text.strip(), best[1], 0).as_field(0.5 + 0.2 * best[0])
+    return Candidate(best[2].value, best[2].text.strip(), best[1]).as_field(0.5 + 0.2 * best[0])

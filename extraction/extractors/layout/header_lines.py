@@ -14,11 +14,10 @@ from functools import lru_cache
 from typing import Any, Optional
 
 from extraction.extractors.layout.labels import classify, money_in
-from extraction.extractors.layout.lexicon import fold, has_keyword, phrases
+from extraction.extractors.layout.lexicon import cue_pattern, fold, has_keyword, phrases
 from extraction.extractors.layout.rows import Seg
 from extraction.normalize.dates import find_dates
 from extraction.normalize.times import find_times
-
 
 
 #: five digits may follow a comma ("SS21/34,47400 PJ": a thousands group has three digits)
@@ -29,7 +28,6 @@ POSTCODE = re.compile(
 )
 
 REG_NO = re.compile(r"^\(?\s*(?:(?:co\.?|company)?\s*(?:reg\.?)?\s*no\.?\s*:?)?\s*[\dA-Z]{4,}-[A-Z0-9]\s*\)?$", re.IGNORECASE)
-
 
 
 def is_stop_line(seg: Any) -> bool:
@@ -46,12 +44,10 @@ def is_stop_line(seg: Any) -> bool:
     return False
 
 
-
 def is_title(seg: Any) -> bool:
     text = seg.folded.strip(" :.-*")
     compact = text.replace(" ", "")  # "TAXINVOICE": OCR drops spaces in large type
-    return compact in _compact_titles() or bool(re.fullmatch(r"(tax)?invoice|receipt|facture|rechnung|factura", compact))
-
+    return compact in _compact_titles()
 
 
 @lru_cache(maxsize=1)
@@ -59,15 +55,13 @@ def _compact_titles() -> frozenset[str]:
     return frozenset(p.replace(" ", "") for p in phrases("doc_title"))
 
 
-
 #: a street named by a compound word and its house number (German, Dutch, Nordic): "Hauptstraße 12"
-_COMPOUND_STREET = re.compile(
-    r"(?<![a-z])[a-z]{2,}(?:stra(?:ss|ß)e|str\.|weg|platz|allee|gasse|damm|ufer|straat|laan|plein|gracht|kade|singel|steeg|gade|vej|gatan|gata|vagen)\s*\d+[a-z]?\b"
-)
+_COMPOUND_STREET = re.compile(rf"(?<![a-z])[a-z]{{2,}}(?:{cue_pattern('street_suffixes')})\s*\d+[a-z]?\b")
 
 #: a street word that leads the line, then a name and a number ("Via Roma 5", "C/ Mayor 3")
-_STREET_FIRST = re.compile(r"\s*(?:via|v\.le|p\.za|c/|avda\.?|av\.)\s+[a-z][a-z' .]+\s\d+[a-z]?\b")
-
+_STREET_FIRST = re.compile(rf"\s*(?:{cue_pattern('street_first_words')})\s+[a-z][a-z' .]+\s\d+[a-z]?\b")
+#: a house, lot or unit number: "NO. 12", "LOT 5"
+_HOUSE_NUMBER = re.compile(rf"\b(?:{cue_pattern('house_number_words')})\.?\s*\d")
 
 
 def address_score(seg: Any) -> float:
@@ -79,7 +73,7 @@ def address_score(seg: Any) -> float:
         score += 1.0
     if re.search(r"\d", text) and "," in text:
         score += 0.5
-    if re.search(r"\b(no|lot|unit|blk|block)\.?\s*\d", seg.folded) or re.search(r"#\d{1,2}-\d{2,4}\b", text):
+    if _HOUSE_NUMBER.search(seg.folded) or re.search(r"#\d{1,2}-\d{2,4}\b", text):
         score += 0.7  # "NO. 12", "LOT 5", "#01-01" (a unit number)
     if _COMPOUND_STREET.search(seg.folded) or _STREET_FIRST.match(seg.folded):
         score += 1.0  # "Hauptstraße 12", "Kalverstraat 10", "Via Roma 5"
@@ -88,13 +82,11 @@ def address_score(seg: Any) -> float:
     return score
 
 
-
 _SHORT_ID_LINE = re.compile(r"^[\W_]*(?:[a-z.\- ]{0,20}[:#]?\s*)?[a-z0-9\-/ ]*\d{3,}[a-z0-9\-/ ]*[\W_]*$")
 
 _ID_TOKEN_RE = re.compile(r"(?<![\w-])(?:\d{6,}[a-z]?|\d{4,}\s?-\s?[a-z0-9]{1,3})(?![\w])")
 
-_STREET_RE = re.compile(r"(?<![a-z])(?:jalan|jln|lot|taman|tmn|lorong|road|rd|street|rue|strasse|str|calle|via|rua|no\.?\s?\d)(?![a-z])")
-
+_STREET_RE = re.compile(rf"(?<![a-z])(?:{cue_pattern('street_words')}|no\.?\s?\d)(?![a-z])")
 
 
 def is_id_line(row: Any) -> bool:
@@ -115,15 +107,12 @@ def is_id_line(row: Any) -> bool:
     return bool(_SHORT_ID_LINE.match(text)) and address_score(row) < 1.0 and not POSTCODE.search(row.text)
 
 
-
 def street_or_postcode(row: Any) -> bool:
     """A street or postcode on the row, not only a place name ("... MALAYSIA", "SUBANG HEALTHCARE")."""
     return bool(POSTCODE.search(row.text) or _STREET_RE.search(row.folded))
 
 
-
 SENDER_SEPARATORS = re.compile(r"\s+[-|·•–]\s+")
-
 
 
 @dataclass
@@ -133,7 +122,6 @@ class PlainText:
     @property
     def folded(self) -> str:
         return fold(self.text)
-
 
 
 def sender_name(text: str) -> Optional[str]:
@@ -148,12 +136,10 @@ def sender_name(text: str) -> Optional[str]:
     return parts[0].strip()
 
 
-
 def name_span(row: Any) -> tuple[float, float]:
     """Left and right edge of the name part of a header row."""
     segs = name_segs(row)
     return min(s.bbox[0] for s in segs), max(s.bbox[2] for s in segs)
-
 
 
 def name_segs(row: Any) -> list[Seg]:
@@ -178,7 +164,6 @@ def name_segs(row: Any) -> list[Seg]:
                 i += direction
         segs = kept
     return segs
-
 
 
 def ocr_confidence(rows: list[Any]) -> float:

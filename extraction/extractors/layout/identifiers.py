@@ -17,7 +17,6 @@ from extraction.normalize.dates import find_dates
 from extraction.schema import ExtractedField
 
 
-
 _ID_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*|\d[A-Za-z0-9/_.\-]*")
 
 _PREFIXED_TAX_ID = re.compile(r"[A-Z]{2} \d{2,}(?: \d{2,5})*(?![\d.,:/-])")
@@ -30,7 +29,6 @@ _ID_PREFIX = re.compile(r"(?:\s*(?:n[o°º]\.?|nr\.?|number|num[eé]ro|#|:|\.|-|
 _QUALIFIER = re.compile(r"\s*\(?([^\W\d_]{3,15})\)?\s*(?=[:#]|n[o°º]\b)", re.IGNORECASE)
 
 _OTHER_LABELS = ("date", "due_date", "total", "subtotal", "tax", "po_number", "other_number", "vendor_tax_id", "time", "paid", "change")
-
 
 
 def _id_after(text: str, start: int) -> Optional[re.Match[str]]:
@@ -48,7 +46,6 @@ def _id_after(text: str, start: int) -> Optional[re.Match[str]]:
     if find_dates(value) or not any(ch.isdigit() for ch in value):
         return None
     return token
-
 
 
 def _find_identifier(layout: PageLayout, group: str, exclude: tuple[str, ...] = ()) -> Optional[ExtractedField]:
@@ -87,14 +84,13 @@ def _find_identifier(layout: PageLayout, group: str, exclude: tuple[str, ...] = 
                 value, end = text[token.start() : groups.end()], groups.end()
             score = 1.0 + strength - 0.2 * distance
             box = span_bbox(where, token.start(), end)
-            cand = Candidate(value, value, where, score, bbox=box)
+            cand = Candidate(value, value, where, bbox=box)
             if best is None or score > best[0]:
                 best = (score, cand)
             break
     if best is None:
         return None
     return best[1].as_field(0.35 + 0.3 * best[0])
-
 
 
 def identifier_fields(layout: PageLayout) -> dict[str, ExtractedField]:

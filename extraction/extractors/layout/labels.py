@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from extraction.layout import BBox
+from extraction.layout import BBox, round_box
 from extraction.normalize.dates import find_dates
 from extraction.extractors.layout.lexicon import find_keyword
 from extraction.normalize.numbers import AmountMatch, find_amounts
@@ -26,22 +26,29 @@ LABEL_CLASSES = ("not_amount", "vendor_tax_id", "change", "subtotal", "rounding"
 
 @dataclass
 class Candidate:
+    """A value read on the page: the value, the text as printed, the line it is on, and its own
+    box when it is only part of that line."""
+
     value: Any
     text: str
     seg: Seg
-    score: float
     bbox: Optional[BBox] = None
-    keyword: str = ""
 
     def as_field(self, confidence: float) -> ExtractedField:
-        box = self.bbox or self.seg.bbox
-        return ExtractedField(
-            value=self.value,
-            text=self.text,
-            confidence=round(max(0.0, min(1.0, confidence)), 3),
-            page=self.seg.page,
-            bbox=[round(float(v), 1) for v in box],
-        )
+        return make_field(self.value, self.text, confidence, page=self.seg.page, box=self.bbox or self.seg.bbox)
+
+
+def make_field(value: Any, text: str, confidence: float, *, page: Optional[int], box: Optional[BBox]) -> ExtractedField:
+    """The one place an extracted field is built: confidence clamped to [0, 1] and rounded, the
+    box rounded for the output. A field with no place on the page (derived from others) has no
+    page and box."""
+    return ExtractedField(
+        value=value,
+        text=text,
+        confidence=round(max(0.0, min(1.0, confidence)), 3),
+        page=page,
+        bbox=round_box(box) if box is not None else None,
+    )
 
 
 def classify(seg: Seg) -> tuple[Optional[str], Optional[re.Match[str]]]:

@@ -1,4 +1,4 @@
-"""Keyword lexicons (data in ``lexicon.json``) and accent/case-insensitive phrase matching.
+"""Keyword lexicons (data in ``data/lexicon.json``) and accent/case-insensitive phrase matching.
 
 Kept as data so that a language can be added without touching code.
 """
@@ -11,6 +11,8 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional
+
+from rapidfuzz.distance import Levenshtein
 
 LEXICON_PATH = Path(__file__).with_name("data") / "lexicon.json"
 
@@ -39,6 +41,16 @@ def phrases(group: str, sub: Optional[str] = None) -> tuple[str, ...]:
 def _pattern(group: str, sub: Optional[str] = None) -> re.Pattern[str]:
     alternatives = "|".join(re.escape(p) for p in phrases(group, sub))
     return re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?![a-z0-9])")
+
+
+@lru_cache(maxsize=None)
+def cue_pattern(name: str) -> str:
+    """A cue list of the lexicon (``cues`` in lexicon.json) as a regex alternation, in data order.
+
+    Why: some rules need a word list inside a larger pattern ("Hauptstraße 12", "2 pcs", a stem
+    such as "factur"); the words stay data and only the pattern around them is code.
+    """
+    return "|".join(re.escape(word) for word in load_lexicon()["cues"][name])
 
 
 class FuzzyMatch:
@@ -106,16 +118,8 @@ def _long_words(group: str, sub: Optional[str] = None) -> tuple[str, ...]:
 
 
 def _within(a: str, b: str, limit: int) -> bool:
-    """Levenshtein distance of ``a`` and ``b`` is at most ``limit`` (small banded DP)."""
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
-        if min(current) > limit:
-            return False
-        previous = current
-    return previous[-1] <= limit
+    """Levenshtein distance of ``a`` and ``b`` is at most ``limit`` (rapidfuzz stops at the cutoff)."""
+    return Levenshtein.distance(a, b, score_cutoff=limit) <= limit
 
 
 def has_keyword(text: str, group: str, sub: Optional[str] = None) -> bool:

@@ -13,7 +13,6 @@ from extraction.normalize.fields import normalize_document_type, normalize_payme
 from extraction.schema import ExtractedField
 
 
-
 def currency_field(layout: PageLayout) -> Optional[ExtractedField]:
     mentions: dict[str, list[Seg]] = {}
     for seg in layout.segs:
@@ -26,17 +25,15 @@ def currency_field(layout: PageLayout) -> Optional[ExtractedField]:
         return None
     seg = mentions[code][0]
     count = len(mentions[code])
-    return Candidate(code, seg.text.strip(), seg, 0).as_field(0.6 + 0.1 * min(count, 3) - (0.15 if code == "USD" else 0))
-
+    return Candidate(code, seg.text.strip(), seg).as_field(0.6 + 0.1 * min(count, 3) - (0.15 if code == "USD" else 0))
 
 
 def payment_field(layout: PageLayout) -> Optional[ExtractedField]:
     for seg in reversed(layout.segs):
         method = normalize_payment_method(seg.text)
         if method:
-            return Candidate(method, seg.text.strip(), seg, 0).as_field(0.6)
+            return Candidate(method, seg.text.strip(), seg).as_field(0.6)
     return None
-
 
 
 def document_type_field(layout: PageLayout, found: dict[str, ExtractedField]) -> ExtractedField:
@@ -61,4 +58,4 @@ def document_type_field(layout: PageLayout, found: dict[str, ExtractedField]) ->
     value = "invoice" if invoice_score > receipt_score else "receipt"
     margin = abs(invoice_score - receipt_score)
     seg = first_invoice if value == "invoice" and first_invoice else layout.segs[0]
-    return Candidate(value, seg.text.strip(), seg, 0).as_field(0.5 + 0.15 * min(margin, 3.0))
+    return Candidate(value, seg.text.strip(), seg).as_field(0.5 + 0.15 * min(margin, 3.0))

@@ -15,7 +15,6 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only: rows.py builds on this
     from extraction.extractors.layout.rows import PageLayout, Row
 
 
-
 def header_columns(row: Row) -> dict[str, tuple[float, float]]:
     """Column name -> x-range, when this row looks like a table header."""
     columns: dict[str, tuple[float, float]] = {}

@@ -15,7 +15,7 @@ from itertools import combinations
 from typing import Optional
 
 from extraction.extractors.layout.labels import classify
-from extraction.extractors.layout.lexicon import fold
+from extraction.extractors.layout.lexicon import cue_pattern, fold
 from extraction.extractors.layout.rows import PageLayout, Row, span_bbox
 from extraction.extractors.layout.table_header import header_columns
 from extraction.layout import Word
@@ -75,7 +75,7 @@ def _numeric_words(row: Row) -> list[tuple[Decimal, Word, bool]]:
     return found
 
 
-_UNIT_AFTER = re.compile(r"\s?(?:x|pcs?|units?|unit[ée]s?|st(?:k|ück)?|kg|g|l|h|hrs?|heures?|jours?|days?)\b", re.IGNORECASE)
+_UNIT_AFTER = re.compile(rf"\s?(?:{cue_pattern('quantity_units')})\b", re.IGNORECASE)
 
 
 def _unit_follows(text: str, end: int) -> bool:

@@ -23,7 +23,7 @@ from extraction.extractors.layout.header_lines import (
     street_or_postcode,
 )
 from extraction.extractors.layout.labels import Candidate
-from extraction.extractors.layout.lexicon import find_keyword, has_keyword, phrases
+from extraction.extractors.layout.lexicon import cue_pattern, find_keyword, has_keyword, phrases
 from extraction.extractors.layout.rows import PageLayout
 from extraction.extractors.layout.table_header import is_table_header
 from extraction.layout import union_bbox
@@ -32,9 +32,7 @@ from extraction.normalize.fields import clean_text
 from extraction.schema import ExtractedField
 
 
-
 _PAREN = re.compile(r"[(\[（][^)\]）]*[)\]）]?")
-
 
 
 def _suffix_only(row: Any) -> bool:
@@ -46,7 +44,6 @@ def _suffix_only(row: Any) -> bool:
     return not rest
 
 
-
 _TRAILING_REG = re.compile(
     r"\s*[(\[（]?\s*(?<![\w#-])(?:co\.?\s*(?:reg\.?\s*)?no\.?\s*:?\s*)?[A-Z0-9]*\d{3,}[A-Z0-9]*(?:\s*-\s*[A-Z0-9]{1,4}|\s[A-Z])?\s*[)\]）]?(?:\s*[(（][^)）]*[)）]?)?\s*$",
     re.IGNORECASE,
@@ -55,7 +52,6 @@ _TRAILING_REG = re.compile(
 _TRAILING_SCRAP = re.compile(r"\s+[^\s()]{1,2}\)\s*$")
 
 _LEADING_NUMBER = re.compile(r"^#?\d{4,}\s+(?=[A-Za-z])")
-
 
 
 def _strip_trailing_id_group(text: str) -> str:
@@ -76,9 +72,7 @@ def _strip_trailing_id_group(text: str) -> str:
     return text
 
 
-
 _MID_REG = re.compile(r"\s*\(\s*\d{4,}\s?-\s?[A-Z0-9]\s*\)\s*(?=\S)")
-
 
 
 def clean_vendor(text: str) -> str:
@@ -102,16 +96,16 @@ def clean_vendor(text: str) -> str:
     return clean_text(_space_parentheses(text.replace("_", " ")))
 
 
-
 def _space_parentheses(text: str) -> str:
     """"ENTERPRISE(SETIA ALAM)SDN BHD" -> "ENTERPRISE (SETIA ALAM) SDN BHD" (OCR drops these spaces)."""
     text = re.sub(r"(?<=[A-Za-z0-9.])\(", " (", text)
     return re.sub(r"\)(?=[A-Za-z0-9])", ") ", text)
 
 
-
-_TRAILING_TITLE = re.compile(r"\s+(?:tax\s+)?(?:invoice|receipt|facture|rechnung|factura|fattura|factuur|fatura)\s*$", re.IGNORECASE)
-
+_TRAILING_TITLE = re.compile(rf"\s+(?:tax\s+)?(?:{cue_pattern('document_title_words')})\s*$", re.IGNORECASE)
+#: a company suffix that ends a name ("... SDN BHD", "... GmbH (Berlin)")
+_MALAYSIAN_SUFFIX = re.compile(cue_pattern("malaysian_company_suffix"))
+_FINAL_SUFFIX = re.compile(rf"({cue_pattern('malaysian_company_suffix')}|{cue_pattern('final_company_suffix')})\.?\s*(\(|$)")
 
 
 def _vendor_row_text(row: Any) -> str:
@@ -119,12 +113,10 @@ def _vendor_row_text(row: Any) -> str:
     return _TRAILING_TITLE.sub("", " ".join(s.text.strip() for s in name_segs(row)))
 
 
-
 def _repeats_start(above: Any, row: Any) -> bool:
     """"LAVENDER" over "LAVENDER CONFECTIONERY & BAKERY S/B": a logo word, not the name's first line."""
     head = re.sub(r"[^a-z0-9 ]", "", above.folded).strip()
     return bool(head) and re.sub(r"[^a-z0-9 ]", "", row.folded).strip().startswith(head)
-
 
 
 def _header_block(layout: PageLayout) -> list[Any]:
@@ -137,7 +129,6 @@ def _header_block(layout: PageLayout) -> list[Any]:
             break
         header.append(row)
     return header
-
 
 
 def find_vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Any]]]:
@@ -194,14 +185,13 @@ def find_vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Any]]
         )
 
     # multi-row names: "HOME MASTER HARDWARE &" + "ELECTRICAL", "PASARAYA BORONG PINTAR" + "SDN BHD"
-    final_suffix = re.compile(r"(sdn\.? ?bhd|bhd|s/b|berhad|ltd|limited|inc|llc|gmbh|b\.?v|sarl|s\.?a)\.?\s*(\(|$)")
     while first > 0 and last - first < 2 and joinable(header[first - 1], header[first]) and not _repeats_start(header[first - 1], header[first]) and (
         _suffix_only(header[first])
         or header[first - 1].text.rstrip().endswith(("&", "-"))
         or header[first].text.lstrip().startswith("&")
         or (
-            final_suffix.search(header[first].folded) is not None
-            and final_suffix.search(header[first - 1].folded) is None
+            _FINAL_SUFFIX.search(header[first].folded) is not None
+            and _FINAL_SUFFIX.search(header[first - 1].folded) is None
             and len(re.findall(r"[a-z]{2,}", _PAREN.sub(" ", header[first].folded))) <= 3
             and header[first - 1].height >= 0.8 * header[first].height
             and not has_keyword(header[first - 1].folded, "boilerplate")
@@ -210,9 +200,9 @@ def find_vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Any]]
         first -= 1
     while last + 1 < len(header) and last - first < 2 and joinable(header[last + 1], header[last]):
         cur, nxt = header[last], header[last + 1]
-        has_final_suffix = re.search(r"(sdn\.? ?bhd|bhd|s/b|berhad|ltd|limited|inc|llc|gmbh|b\.?v|sarl|s\.?a)\.?\s*(\(|$)", cur.folded)
+        has_final_suffix = _FINAL_SUFFIX.search(cur.folded)
         if cur.text.rstrip().endswith(("&", "-")) or _suffix_only(nxt) or (
-            not has_final_suffix and re.search(r"(sdn\.? ?bhd|bhd|s/b|berhad)\.?", nxt.folded)
+            not has_final_suffix and _MALAYSIAN_SUFFIX.search(nxt.folded)
         ):
             last += 1
         else:
@@ -226,5 +216,5 @@ def find_vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Any]]
         return None
     bbox = union_bbox([r.bbox for r in chosen])
     conf = (0.4 + 0.15 * max(min(best[0], 3.0), 0.0)) * ocr_confidence(chosen)
-    field = Candidate(text, raw, chosen[0].segs[0], best[0], bbox=bbox).as_field(conf)
+    field = Candidate(text, raw, chosen[0].segs[0], bbox=bbox).as_field(conf)
     return field, chosen
