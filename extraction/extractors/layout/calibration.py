@@ -1,7 +1,7 @@
 """Field confidence calibration: raw rule scores -> probability that the field is right.
 
 The rule extractor's raw confidence ranks candidates well but its scale differs per field
-(a vendor name at 0.8 is right less often than a date at 0.8). ``calibration.json`` holds one
+(a vendor name at 0.8 is right less often than a date at 0.8). ``data/calibration.json`` holds one
 monotone curve per field, fitted by ``builder/calibrate_rules.py`` on labelled sets; fields
 without a curve, or a missing file, keep the raw value.
 """

@@ -4,8 +4,9 @@ Why: the CPU OCR model reads most characters right but drops spaces in large typ
 ("SANYUSTATIONERYSHOP"), glues a number to the next word ("47400Petaling"), swaps look-alike
 characters ("Jaian", "J1n", "GARDENLA") and invents accents ("SETIA ÁLAM"). Each repair below
 is taken only when it turns an unknown word into a word that many receipts print
-(:mod:`.build_vocabulary`), so a correctly read rare name is left alone. Applied to the
-vendor name and address of OCR pages only: a PDF text layer is exact.
+(``data/vocabulary.json``, built by ``builder/build_vocabulary.py``), so a correctly read rare
+name is left alone. Applied to the vendor name and address of OCR pages only: a PDF text layer
+is exact.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Confidence calibration curves: fitting and applying."""
 
-from extraction.extractors.layout.extractor import RulesExtractor
 from extraction.extractors.layout.calibration import calibrate, fit_curve, load_curves
+from extraction.extractors.layout.extractor import RulesExtractor
 
 
 def test_fit_curve_is_monotone_and_tracks_accuracy() -> None:

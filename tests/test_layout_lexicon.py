@@ -2,7 +2,9 @@
 
 import pytest
 
-from extraction.extractors.layout.lexicon import find_keyword, fold, load_lexicon, month_names
+import re
+
+from extraction.extractors.layout.lexicon import cue_pattern, find_keyword, fold, load_lexicon, month_names
 
 
 @pytest.mark.parametrize(
@@ -29,9 +31,23 @@ def test_fold_strips_accents_and_case() -> None:
     assert fold("Échéance DÉTAIL") == "echeance detail"
 
 
-def test_every_lexicon_language_names_all_twelve_months() -> None:
-    names = month_names()
-    assert set(names.values()) == set(range(1, 13))
-    for word, month in {"december": 12, "decembre": 12, "dezember": 12, "diciembre": 12, "dicembre": 12, "disember": 12, "dezembro": 12}.items():
-        assert names[word] == month
+def test_the_months_are_all_named_and_the_payment_words_are_there() -> None:
+    assert set(month_names().values()) == set(range(1, 13))
     assert "payment" in load_lexicon()["fields"]
+
+
+@pytest.mark.parametrize("word", ["december", "decembre", "dezember", "diciembre", "dicembre", "disember", "dezembro"])
+def test_every_lexicon_language_names_december(word: str) -> None:
+    assert month_names()[word] == 12
+
+
+@pytest.mark.parametrize(
+    ("cue", "text", "matches"),
+    [
+        ("street_suffixes", "hauptstraße", True), ("street_suffixes", "str.", True), ("street_first_words", "v.le", True),
+        ("street_first_words", "vxle", False), ("malaysian_company_suffix", "sdn. bhd", True), ("quantity_units", "stück", True),
+    ],
+)
+def test_cue_lists_match_their_words_literally(cue: str, text: str, matches: bool) -> None:
+    """Cue words are data matched as written: a dot in "v.le" is a dot, not any character."""
+    assert bool(re.fullmatch(rf"[a-z]*(?:{cue_pattern(cue)})", text)) is matches

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
+from builder import calibrate_rules as builder
 from tests.conftest import SAMPLES
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _load_builder():
-    spec = importlib.util.spec_from_file_location("calibrate_rules", ROOT / "builder" / "calibrate_rules.py")
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_image_documents_are_read_only_through_an_ocr_cache(tmp_path: Path) -> None:
-    builder = _load_builder()
     without = tmp_path / "without.json"
     assert builder.main([str(SAMPLES), "--out", str(without)]) == 0
     assert json.loads(without.read_text())["documents"] == 1  # the PDF's text layer only

@@ -4,8 +4,7 @@ from datetime import date
 
 import pytest
 
-from extraction.normalize.dates import find_dates, infer_date_order, parse_date
-from extraction.normalize.times import parse_time
+from extraction.normalize.dates import ambiguous_date_warning, find_dates, infer_date_order, parse_date
 
 CASES = [
     ("25/12/2018", date(2018, 12, 25)),
@@ -85,15 +84,6 @@ def test_find_dates_returns_each_date_once() -> None:
     assert [d.value for d in found] == [date(2014, 5, 1), date(2014, 5, 31), date(2015, 4, 4)]
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [("14:05", "14:05"), ("2:05 PM", "14:05"), ("12:30 am", "00:30"), ("14h05", "14:05"), ("8:13:39 PM", "20:13"), ("TOTAL 12.30", None)],
-)
-def test_parse_time(text: str, expected: str | None) -> None:
-    parsed = parse_time(text)
-    assert (parsed.value if parsed else None) == expected
-
-
 def test_year_day_month_is_read_when_the_month_cannot_be_a_month() -> None:
     parsed = parse_date("2018-29-05")
     assert parsed is not None and parsed.value == date(2018, 5, 29) and parsed.order == "YDM"
@@ -102,3 +92,10 @@ def test_year_day_month_is_read_when_the_month_cannot_be_a_month() -> None:
 def test_year_first_order_can_be_imposed() -> None:
     assert parse_date("2018-10-04", year_first="YDM").value == date(2018, 4, 10)
     assert parse_date("2018-10-04").value == date(2018, 10, 4)
+
+
+def test_the_ambiguous_date_warning_names_both_readings_and_the_option() -> None:
+    parsed = parse_date("Date: 03/04/2018")
+    assert parsed is not None
+    warning = ambiguous_date_warning(parsed)
+    assert "'03/04/2018'" in warning and "2018-04-03" in warning and "options.date_order" in warning

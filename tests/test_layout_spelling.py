@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -10,9 +9,15 @@ import pytest
 
 from extraction.extractors.base import ExtractionRequest
 from extraction.extractors.layout.extractor import RulesExtractor
+from extraction.extractors.layout.spelling import (
+    VOCABULARY_PATH,
+    Vocabulary,
+    correct_text,
+    load_vocabulary,
+    segment,
+    words_on_several_lines,
+)
 from extraction.layout import DocumentText, Line, PageText, sort_reading_order
-from builder import build_vocabulary
-from extraction.extractors.layout.spelling import Vocabulary, correct_text, load_vocabulary, segment, words_on_several_lines
 
 VOCAB = Vocabulary(
     {
@@ -77,7 +82,7 @@ def test_empty_vocabulary_changes_nothing() -> None:
 
 
 def test_shipped_vocabulary_is_small_and_loads_fast() -> None:
-    path = Path(build_vocabulary.VOCABULARY_PATH)
+    path = Path(VOCABULARY_PATH)
     assert path.stat().st_size < 5 * 1024 * 1024
     load_vocabulary.cache_clear()
     started = time.perf_counter()
@@ -88,21 +93,6 @@ def test_shipped_vocabulary_is_small_and_loads_fast() -> None:
 
 def test_missing_vocabulary_file_means_no_repairs(tmp_path: Path) -> None:
     assert load_vocabulary(tmp_path / "absent.json").counts == {}
-
-
-def test_build_vocabulary_counts_documents_not_lines(tmp_path: Path) -> None:
-    (tmp_path / "boxes").mkdir()
-    texts = {"a": ["JALAN JALAN JALAN", "RARE"], "b": ["Jalan Besar", "TAMAN"], "c": ["TAMAN, besar"]}
-    with (tmp_path / "manifest.jsonl").open("w") as manifest:
-        for doc_id, lines in texts.items():
-            (tmp_path / "boxes" / f"{doc_id}.txt").write_text("\n".join(f"0,0,1,0,1,1,0,1,{line}" for line in lines))
-            manifest.write(json.dumps({"id": doc_id, "fields": {}, "ocr_boxes": f"boxes/{doc_id}.txt"}) + "\n")
-    out = tmp_path / "vocab.json"
-    assert build_vocabulary.main([str(tmp_path), "--out", str(out)]) == 0
-    words = json.loads(out.read_text())["words"]
-    assert words["JALAN"] == 2 and words["TAMAN"] == 2 and words["BESAR"] == 2
-    assert "RARE" not in words  # one document only
-    assert "TOTAL" in words  # lexicon words are always known
 
 
 def _page(source: str) -> DocumentText:
