@@ -60,11 +60,14 @@ _COMPOUND_STREET = re.compile(rf"(?<![a-z])[a-z]{{2,}}(?:{cue_pattern('street_su
 
 #: a street word that leads the line, then a name and a number ("Via Roma 5", "C/ Mayor 3")
 _STREET_FIRST = re.compile(rf"\s*(?:{cue_pattern('street_first_words')})\s+[a-z][a-z' .]+\s\d+[a-z]?\b")
+
 #: a house, lot or unit number: "NO. 12", "LOT 5"
 _HOUSE_NUMBER = re.compile(rf"\b(?:{cue_pattern('house_number_words')})\.?\s*\d")
 
 
 def address_score(seg: Any) -> float:
+    """How strongly a line reads as part of an address (postcode, street, house number, commas):
+    the vendor finder marks such rows down, the address finder keeps them."""
     text = seg.text
     score = 0.0
     if POSTCODE.search(text):

@@ -11,7 +11,7 @@ from functools import cached_property
 from statistics import median
 from typing import Iterator, Optional
 
-from extraction.layout import BBox, DocumentText, Line, Word
+from extraction.layout import BBox, DocumentText, Line, Word, union_bbox
 from extraction.extractors.layout.lexicon import fold
 from extraction.extractors.layout.table_header import table_header_rows
 
@@ -59,12 +59,7 @@ class Row:
 
     @property
     def bbox(self) -> BBox:
-        return (
-            min(s.bbox[0] for s in self.segs),
-            min(s.bbox[1] for s in self.segs),
-            max(s.bbox[2] for s in self.segs),
-            max(s.bbox[3] for s in self.segs),
-        )
+        return union_bbox([s.bbox for s in self.segs])
 
     @property
     def height(self) -> float:
@@ -179,7 +174,7 @@ def span_bbox(seg: Seg, start: int, end: int) -> BBox:
     """Box of the characters ``text[start:end]`` of a segment (its words, or a proportional slice)."""
     hit = [w.bbox for s, e, w in word_spans(seg) if s < end and start < e]
     if hit:
-        return (min(b[0] for b in hit), min(b[1] for b in hit), max(b[2] for b in hit), max(b[3] for b in hit))
+        return union_bbox(hit)
     x1, y1, x2, y2 = seg.bbox
     n = max(len(seg.text), 1)
     return (x1 + (x2 - x1) * start / n, y1, x1 + (x2 - x1) * end / n, y2)

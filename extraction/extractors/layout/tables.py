@@ -18,7 +18,7 @@ from extraction.extractors.layout.labels import classify
 from extraction.extractors.layout.lexicon import cue_pattern, fold
 from extraction.extractors.layout.rows import PageLayout, Row, span_bbox
 from extraction.extractors.layout.table_header import header_columns
-from extraction.layout import Word
+from extraction.layout import Word, round_box
 from extraction.normalize.dates import find_dates
 from extraction.normalize.numbers import find_amounts, format_amount, format_quantity, parse_amount
 from extraction.schema import ExtractedField, LineItem
@@ -351,12 +351,6 @@ def _make_item(desc: str, assigned: dict[str, Decimal], row: Row) -> Optional[Li
     q, p, a = assigned.get("quantity"), assigned.get("unit_price"), assigned.get("amount")
     if q is not None and p is not None and a is not None and abs(q * p - a) <= max(Decimal("0.01"), abs(a) * Decimal("0.005")):
         checks = 1
-    box = (
-        min(s.bbox[0] for s in row.segs),
-        min(s.bbox[1] for s in row.segs),
-        max(s.bbox[2] for s in row.segs),
-        max(s.bbox[3] for s in row.segs),
-    )
     return LineItem(
         description=desc or None,
         quantity=format_quantity(q) if q is not None else None,
@@ -364,5 +358,5 @@ def _make_item(desc: str, assigned: dict[str, Decimal], row: Row) -> Optional[Li
         amount=format_amount(a) if a is not None else None,
         confidence=0.85 if checks else (0.6 if desc else 0.4),
         page=row.page,
-        bbox=[round(float(v), 1) for v in box],
+        bbox=round_box(row.bbox),
     )
