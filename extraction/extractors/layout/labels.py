@@ -2,7 +2,8 @@
 
 A row's label class ("total", "tax", "paid", ...) comes from the longest lexicon phrase on it;
 money on a line is a number printed with decimals or beside a currency mark. The extractor,
-the vendor and address finders (:mod:`.vendor`, :mod:`.address`) and the table reader (:mod:`.tables`) all use these.
+the vendor and address finders (:mod:`.vendor`, :mod:`.address`) and the table reader
+(:mod:`.tables`) all use these.
 """
 
 from __future__ import annotations
