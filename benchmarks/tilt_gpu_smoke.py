@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         _fake_setup()
 
     from extraction.extractors.tilt import TiltExtractor  # noqa: PLC0415
-    from extraction.rules.normalize import normalize_field  # noqa: PLC0415
+    from extraction.normalize.fields import normalize_field  # noqa: PLC0415
 
     report: dict = {}
     started = time.perf_counter()

@@ -1,7 +1,7 @@
 """Fit the rule extractor's per-field confidence curves on labelled datasets.
 
     python builder/calibrate_rules.py ../shared/datasets/sroie-train-ocr ../shared/datasets/invoice2data \
-        [--text-cache DIR] [--out extraction/rules/calibration.json]
+        [--text-cache DIR] [--out extraction/extractors/layout/data/calibration.json]
 
 Documents with dataset OCR boxes use them; PDFs use their text layer; images use
 ``--text-cache DIR/<dataset>/<id>.json`` (DocumentText JSON written by an OCR run) when given,
@@ -25,10 +25,10 @@ from extraction.documents import load_document  # noqa: E402
 from extraction.evaluate.manifest import boxes_to_document, load_dataset, read_ocr_boxes  # noqa: E402
 from extraction.evaluate.scoring import values_match  # noqa: E402
 from extraction.extractors.base import ExtractionRequest  # noqa: E402
-from extraction.extractors.rules import RulesExtractor  # noqa: E402
+from extraction.extractors.layout.extractor import RulesExtractor  # noqa: E402
 from extraction.fields import FIELD_KINDS  # noqa: E402
 from extraction.layout import DocumentText, Line, PageText, Word, sort_reading_order  # noqa: E402
-from extraction.rules.calibration import CALIBRATION_PATH, fit_curve  # noqa: E402
+from extraction.extractors.layout.calibration import CALIBRATION_PATH, fit_curve  # noqa: E402
 
 MIN_SAMPLES = 40
 TEXT_CAP = 0.9

@@ -23,8 +23,8 @@ from extraction.engines import build_extractor, build_ocr
 from extraction.errors import DocumentError, ErrorCode
 from extraction.extractors.base import Extraction, ExtractionRequest
 from extraction.fields import FIELD_KINDS, STANDARD_FIELDS
-from extraction.layout import DocumentText, Line, PageText
-from extraction.rules.validation import run_checks
+from extraction.layout import DocumentText, Line, PageText, round_box
+from extraction.normalize.validation import run_checks
 from extraction.schema import (
     DocumentInput,
     DocumentResult,
@@ -423,7 +423,7 @@ def _cap_text(pages: list[PageText], max_chars: int, warnings: list[str]) -> lis
 
 
 def _box(bbox: Sequence[float]) -> list[float]:
-    return [round(float(v), 1) for v in bbox]
+    return round_box(bbox)
 
 
 def _ocr_pages(text: DocumentText) -> list[OcrPage]:

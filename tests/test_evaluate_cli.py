@@ -212,7 +212,7 @@ def test_write_baseline_keeps_other_runs(tmp_path: Path) -> None:
 
 def _real_pipeline_available() -> bool:
     try:
-        return importlib.util.find_spec("extraction.extractors.rules") is not None and importlib.util.find_spec("extraction.pipeline") is not None
+        return importlib.util.find_spec("extraction.extractors.layout.extractor") is not None and importlib.util.find_spec("extraction.pipeline") is not None
     except ModuleNotFoundError:
         return False
 

@@ -10,8 +10,8 @@ from PIL import Image
 
 from tilt_support import clean_env, fake_vllm, receipt  # noqa: F401 - fixtures
 
-pytest.importorskip("extraction.rules.normalize")
-pytest.importorskip("extraction.extractors.rules")
+pytest.importorskip("extraction.normalize.fields")
+pytest.importorskip("extraction.extractors.layout.extractor")
 
 from extraction.extractors.tilt import TiltExtractor  # noqa: E402
 from extraction.layout import Line  # noqa: E402

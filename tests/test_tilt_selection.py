@@ -46,6 +46,6 @@ def test_auto_does_not_pick_tilt_without_vllm(clean_env, registry, tmp_path, mon
 
 
 def test_auto_picks_rules_without_vllm(clean_env, registry, tmp_path, monkeypatch):
-    pytest.importorskip("extraction.extractors.rules")
+    pytest.importorskip("extraction.extractors.layout.extractor")
     monkeypatch.setenv("TILT_MODEL_PATH", str(tmp_path / "missing"))
     assert engines.resolve("extractor", "auto", registry, "EXTRACTOR") == "rules"

@@ -46,7 +46,7 @@ def parse_amount(value: Any) -> Optional[Decimal]:
     except InvalidOperation:
         pass
     try:
-        from extraction.rules.numbers import parse_amount as rules_parse_amount
+        from extraction.normalize.numbers import parse_amount as rules_parse_amount
     except ImportError:
         return _fallback_amount(text)
     return rules_parse_amount(text)
@@ -81,7 +81,7 @@ def parse_date(value: Any) -> Optional[dt.date]:
     except ValueError:
         pass
     try:
-        from extraction.rules.dates import parse_date as rules_parse_date
+        from extraction.normalize.dates import parse_date as rules_parse_date
     except ImportError:
         return _fallback_date(text)
     parsed = rules_parse_date(text)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Optional, Sequence
 
 from extraction.extractors.tilt.convert import LocatedWord
-from extraction.layout import union_bbox
+from extraction.layout import round_box, union_bbox
 
 #: Answers that mean "nothing here" (TILT has no documented no-answer sentinel).
 EMPTY_ANSWERS = frozenset({"", "none", "null", "n/a", "na", "nan", "-", "--", "not found", "no answer", "unknown"})
@@ -108,5 +108,5 @@ def locate(answer: str, words: Sequence[LocatedWord], fuzzy_threshold: float = 0
 
 def _location(words: Sequence[LocatedWord], exact: bool) -> Location:
     box = union_bbox([w.word.bbox for w in words])
-    return Location(page=words[0].page, bbox=[round(float(v), 2) for v in box], exact=exact)
+    return Location(page=words[0].page, bbox=round_box(box, 2), exact=exact)
 

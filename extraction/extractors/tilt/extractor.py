@@ -74,7 +74,7 @@ class _RawNormalized:
 def normalize(field_name: str, text: str, date_order: str) -> Any:
     """The CPU path's normaliser; ``None`` means the text is not a valid value for the field."""
     try:
-        from extraction.rules.normalize import normalize_field  # noqa: PLC0415
+        from extraction.normalize.fields import normalize_field  # noqa: PLC0415
     except ImportError:  # rules package not present in this build: keep the answer text
         return _RawNormalized(text.strip()) if text.strip() else None
     return normalize_field(field_name, text, date_order=date_order)
@@ -82,7 +82,7 @@ def normalize(field_name: str, text: str, date_order: str) -> Any:
 
 def _cpu_extractor() -> Any:
     try:
-        from extraction.extractors.rules import RulesExtractor  # noqa: PLC0415
+        from extraction.extractors.layout.extractor import RulesExtractor  # noqa: PLC0415
     except ImportError:
         return None
     return RulesExtractor()

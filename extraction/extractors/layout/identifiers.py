@@ -1,0 +1,107 @@
+"""Identifiers: invoice number, PO number, the vendor's tax id.
+
+The token after the label (a qualifying word may sit between: "Factura simplificada: T-0123"),
+to its right on the row, or under it in a key/value column block; tax ids printed in digit
+groups or with a country prefix are read whole ("SIRET 123 456 789 00012", "GB 123 4567 89").
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from extraction.extractors.layout.labels import Candidate
+from extraction.extractors.layout.lexicon import find_keyword, fold, has_keyword
+from extraction.extractors.layout.rows import PageLayout, Seg, span_bbox, words_below
+from extraction.normalize.dates import find_dates
+from extraction.schema import ExtractedField
+
+
+_ID_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_.\-]*\d[A-Za-z0-9/_.\-]*|\d[A-Za-z0-9/_.\-]*")
+
+_PREFIXED_TAX_ID = re.compile(r"[A-Z]{2} \d{2,}(?: \d{2,5})*(?![\d.,:/-])")
+
+_DIGIT_GROUPS = re.compile(r"(?: \d{2,5})+(?![\d.,:/-])")
+
+_ID_PREFIX = re.compile(r"(?:\s*(?:n[o°º]\.?|nr\.?|number|num[eé]ro|#|:|\.|-|–))*\s*", re.IGNORECASE)
+
+#: one word qualifying the label before its colon: "Factura simplificada: T-0123", "Invoice (copy): 42"
+_QUALIFIER = re.compile(r"\s*\(?([^\W\d_]{3,15})\)?\s*(?=[:#]|n[o°º]\b)", re.IGNORECASE)
+
+_OTHER_LABELS = ("date", "due_date", "total", "subtotal", "tax", "po_number", "other_number", "vendor_tax_id", "time", "paid", "change")
+
+
+def _id_after(text: str, start: int) -> Optional[re.Match[str]]:
+    qualifier = _QUALIFIER.match(text, start)
+    if qualifier is not None and not any(has_keyword(fold(qualifier.group(1)), g) for g in _OTHER_LABELS):
+        start = qualifier.end()
+    m = _ID_PREFIX.match(text, start)
+    offset = m.end() if m else start
+    token = _ID_TOKEN.match(text, offset)
+    if token is None:
+        return None
+    value = token.group(0).rstrip(".-/")
+    if len(value) < 3 and not value.isdigit():
+        return None
+    if find_dates(value) or not any(ch.isdigit() for ch in value):
+        return None
+    return token
+
+
+def _find_identifier(layout: PageLayout, group: str, exclude: tuple[str, ...] = ()) -> Optional[ExtractedField]:
+    """An id printed after its label, to its right on the row, or under it (column headers)."""
+    best: tuple[float, Candidate] | None = None
+    header_rows = layout.table_header_rows
+    for seg in layout.segs:
+        if seg.row in header_rows:
+            continue  # a table's column titles ("Référence") name columns, not header fields
+        m = find_keyword(seg.folded, group)
+        if m is None:
+            continue
+        if any(find_keyword(seg.folded, other) and len(find_keyword(seg.folded, other).group(0)) > len(m.group(0)) for other in exclude):
+            continue
+        party = find_keyword(seg.folded, "party")
+        if party is not None and len(party.group(0)) >= len(m.group(0)):
+            continue  # "Facturé à" / "Bill to" introduces the customer, not an invoice number
+        other = find_keyword(seg.folded, "other_number")
+        if other is not None and len(other.group(0)) >= len(m.group(0)) and group == "invoice_number":
+            continue  # an account, phone or customer number
+        strength = min(len(m.group(0)), 14) / 14
+        places: list[tuple[str, int, Seg, int]] = [(seg.text, m.end(), seg, 0)]
+        places += [(s.text, 0, s, 1) for s in layout.right_of(seg)[:1]]
+        places += [(other.text[:end], start, other, 2) for other, start, end in words_below(layout, seg)]
+        for text, start, where, distance in places:
+            token = _id_after(text, start)
+            if group == "vendor_tax_id":  # "VAT Reg No: GB 123 4567 89": a country code, then groups
+                prefixed = _PREFIXED_TAX_ID.match(text, _ID_PREFIX.match(text, start).end())
+                if prefixed is not None and (token is None or prefixed.end() > token.end()):
+                    token = prefixed
+            if token is None:
+                continue
+            value, end = token.group(0).rstrip(".-/"), token.end()
+            groups = _DIGIT_GROUPS.match(text, end) if group == "vendor_tax_id" and value.isdigit() else None
+            if groups is not None:  # "SIRET 123 456 789 00012": one number printed in groups
+                value, end = text[token.start() : groups.end()], groups.end()
+            score = 1.0 + strength - 0.2 * distance
+            box = span_bbox(where, token.start(), end)
+            cand = Candidate(value, value, where, bbox=box)
+            if best is None or score > best[0]:
+                best = (score, cand)
+            break
+    if best is None:
+        return None
+    return best[1].as_field(0.35 + 0.3 * best[0])
+
+
+def identifier_fields(layout: PageLayout) -> dict[str, ExtractedField]:
+    result: dict[str, ExtractedField] = {}
+    number = _find_identifier(layout, "invoice_number", exclude=("po_number", "vendor_tax_id", "date"))
+    if number:
+        result["invoice_number"] = number
+    po = _find_identifier(layout, "po_number", exclude=("invoice_number",))
+    if po and (number is None or po.value != number.value):
+        result["po_number"] = po
+    tax_id = _find_identifier(layout, "vendor_tax_id")
+    if tax_id:
+        result["vendor_tax_id"] = tax_id
+    return result
