@@ -79,6 +79,15 @@ class DocumentError(Exception):
         return f"DocumentError({self.code.value!r}, {self.message!r})"
 
 
+class JobInputError(ValueError):
+    """The job as a whole is unusable (schema violation, too many documents)."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(f"{code.value}: {message}")
+        self.code = code
+        self.message = message
+
+
 def markdown_table() -> str:
     """The error table of the docs (``python -m extraction.errors > docs/errors.md``)."""
     rows = [

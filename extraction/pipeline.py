@@ -19,9 +19,13 @@ from pydantic import ValidationError
 from extraction.config import Limits
 from extraction.documents import PageImage, load_document
 from extraction.engines import build_extractor, build_ocr
-from extraction.errors import DocumentError, ErrorCode
+from extraction.errors import DocumentError, ErrorCode, JobInputError
 from extraction.extractors.base import Extraction, ExtractionRequest
 from extraction.fields import FIELD_KINDS, STANDARD_FIELDS
+from extraction.job_output import cap_text as _cap_text
+from extraction.job_output import ocr_pages as _ocr_pages
+from extraction.job_output import open_output as _open_output
+from extraction.job_output import write_result as _write_result
 from extraction.layout import DocumentText, Line, PageText
 from extraction.rules.validation import run_checks
 from extraction.schema import (
@@ -31,9 +35,6 @@ from extraction.schema import (
     JobInput,
     JobOutput,
     JobSummary,
-    OcrLine,
-    OcrPage,
-    OcrWord,
     Options,
 )
 from extraction.sources import SourceContext, expand_documents, prefetch_documents
@@ -41,15 +42,6 @@ from extraction.sources import SourceContext, expand_documents, prefetch_documen
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int, DocumentResult], None]
-
-
-class JobInputError(ValueError):
-    """The job as a whole is unusable (schema violation, too many documents)."""
-
-    def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(f"{code.value}: {message}")
-        self.code = code
-        self.message = message
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -378,65 +370,3 @@ class Pipeline:
             timings_ms=timings,
             ocr=_ocr_pages(prepared.text) if options.return_ocr and prepared.text else None,
         )
-
-
-def _open_output(parsed: JobInput, job: Optional[dict[str, Any]], context: SourceContext) -> Any:
-    """A writer for ``output.url`` (results go to S3, the job returns the manifest), or None."""
-    if parsed.output is None:
-        return None
-    from extraction.remote import settings_for
-    from extraction.remote.output import ResultWriter
-
-    try:
-        return ResultWriter(parsed.output.url, s3_config=context.s3_config, job_id=(job or {}).get("id"), settings=settings_for(context))
-    except DocumentError as exc:
-        raise JobInputError(exc.code, exc.message) from None
-
-
-def _write_result(writer: Any, result: DocumentResult) -> None:
-    """Write one result; if the very first write fails the output is unusable and the job stops."""
-    entry = writer.write(result.model_dump(mode="json"))
-    if not entry.get("written") and not any(e.get("written") for e in writer.entries):
-        error = entry.get("output_error") or {}
-        raise JobInputError(ErrorCode.OUTPUT_FAILED, error.get("message", "cannot write to the output location"))
-
-
-def _cap_text(pages: list[PageText], max_chars: int, warnings: list[str]) -> list[PageText]:
-    """Keep the document's text under ``max_chars`` (extractor cost grows with it): lines past
-    the cap are dropped, in reading order, with a warning naming the page where it was cut."""
-    total = 0
-    for page_index, page in enumerate(pages):
-        for line_index, line in enumerate(page.lines):
-            total += len(line.text)
-            if total > max_chars:
-                warnings.append(
-                    f"text truncated at {max_chars} characters (page {page.number}); later text was not read (MAX_TEXT_CHARS)"
-                )
-                page.lines = page.lines[:line_index]
-                return pages[: page_index + 1]
-    return pages
-
-
-def _box(bbox: Sequence[float]) -> list[float]:
-    return [round(float(v), 1) for v in bbox]
-
-
-def _ocr_pages(text: DocumentText) -> list[OcrPage]:
-    return [
-        OcrPage(
-            number=page.number,
-            width=page.width,
-            height=page.height,
-            source=page.source,
-            lines=[
-                OcrLine(
-                    text=line.text,
-                    bbox=_box(line.bbox),
-                    confidence=round(line.confidence, 4),
-                    words=[OcrWord(text=w.text, bbox=_box(w.bbox), confidence=round(w.confidence, 4)) for w in line.words],
-                )
-                for line in page.lines
-            ],
-        )
-        for page in text.pages
-    ]
