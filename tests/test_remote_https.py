@@ -97,6 +97,19 @@ def test_guard_is_reapplied_on_every_redirect_hop(doc_server, path):
     assert doc_server.hits == {path: 1}
 
 
+def test_guard_is_reapplied_on_every_retry(doc_server, monkeypatch):
+    # The name resolves to the test server for the first attempt (503), then to a private
+    # address: the retry must be refused, not sent to the address the first check allowed.
+    from extraction.remote import https_fetch
+
+    answers = iter([[ipaddress.ip_address("127.0.0.1")], [ipaddress.ip_address("10.0.0.7")]])
+    monkeypatch.setattr(https_fetch, "resolve", lambda host, port: next(answers))
+    settings = FetchSettings(**{**GUARDED.__dict__, "retries": 2, "backoff_s": 0.01})
+    err = _error(f"http://files.invalid:{doc_server.port}/flaky", settings, address_ok=_only_the_test_server)
+    assert err.code == ErrorCode.URL_NOT_ALLOWED
+    assert doc_server.hits == {"/flaky": 1}
+
+
 def test_guard_off_follows_the_same_redirect(doc_server):
     # Control for the test above: with the guard off the hop is attempted (and fails to connect).
     err = _error(doc_server.url("/to-private"), OPEN)
