@@ -17,7 +17,7 @@ from PIL import Image
 from extraction.evaluate.cli import main
 from extraction.layout import DocumentText
 from extraction.schema import DocumentResult, ErrorInfo, ExtractedField, LineItem, OcrLine, OcrPage
-from tests.conftest import ROOT, SAMPLES
+from tests.support.paths import ROOT, SAMPLES
 
 #: doc id -> field -> (value, confidence); read by FakePipeline (also in forked workers).
 ANSWERS: dict[str, dict[str, tuple[str, float]]] = {}

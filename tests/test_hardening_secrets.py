@@ -13,7 +13,7 @@ from extraction import samplegen
 from extraction.config import Limits
 from extraction.logs import setup_logging
 from extraction.pipeline import Pipeline
-from tests.conftest import FakeExtractor, FakeOcr
+from tests.support.engines import FakeExtractor, FakeOcr
 
 PASSWORD = "pdf-pass-7f3a9c"
 ACCESS_SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYSECRET"

@@ -10,7 +10,7 @@ import pytest
 
 import model_cache
 from model_cache.paths import MARKER
-from tests.hub_server import FakeRepo, HubServer
+from tests.support.hub_server import FakeRepo, HubServer
 
 TINY_FILES = {
     "config.json": b'{"model_type": "tiny"}',
@@ -220,7 +220,7 @@ def test_local_copy_is_made_once_and_reused(cache_env, monkeypatch):
 def test_pipeline_engines_block_carries_model_timings(cache_env, monkeypatch):
     from extraction.config import Limits
     from extraction.pipeline import Pipeline
-    from tests.conftest import FakeExtractor, FakeOcr
+    from tests.support.engines import FakeExtractor, FakeOcr
 
     pipeline = Pipeline(FakeOcr(), FakeExtractor(), Limits())
     assert "models" not in pipeline.describe()

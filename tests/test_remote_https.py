@@ -10,7 +10,7 @@ import pytest
 from extraction.errors import DocumentError, ErrorCode
 from extraction.remote.https_fetch import fetch_https, is_public_address
 from extraction.remote.settings import FetchSettings
-from tests.remote_servers import doc_server  # noqa: F401  (fixture)
+from tests.support.remote_servers import doc_server  # noqa: F401  (fixture)
 
 # Fetch tests talk to 127.0.0.1 over plain http, so both are explicitly allowed here.
 OPEN = FetchSettings(allow_private=True, allow_http=True, connect_timeout_s=1, read_timeout_s=1, retries=0, backoff_s=0.01)
@@ -176,7 +176,7 @@ def test_query_string_never_appears_in_errors(doc_server):
 @pytest.fixture()
 def tls_server(tmp_path):
     pytest.importorskip("cryptography")
-    from tests.remote_servers import DocServer, self_signed_certificate
+    from tests.support.remote_servers import DocServer, self_signed_certificate
 
     cert, key = self_signed_certificate(tmp_path, "localhost")
     server = DocServer(tls=(cert, key))

@@ -12,8 +12,8 @@ from extraction import samplegen
 from extraction.config import Limits
 from extraction.pipeline import JobInputError, Pipeline
 from extraction.schema import OutputManifest
-from tests.conftest import FakeExtractor, FakeOcr
-from tests.remote_servers import doc_server, moto_s3  # noqa: F401  (fixtures)
+from tests.support.engines import FakeExtractor, FakeOcr
+from tests.support.remote_servers import doc_server, moto_s3  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)

@@ -17,8 +17,8 @@ from extraction.remote import fetch_url
 from extraction.remote.https_fetch import fetch_https
 from extraction.remote.redact import MASK, RedactingFilter, redact_text, redact_url, register_secret
 from extraction.remote.settings import FetchSettings
-from tests.conftest import FakeExtractor, FakeOcr
-from tests.remote_servers import doc_server, moto_s3  # noqa: F401  (fixtures)
+from tests.support.engines import FakeExtractor, FakeOcr
+from tests.support.remote_servers import doc_server, moto_s3  # noqa: F401  (fixtures)
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import SAMPLES
+from tests.support.paths import SAMPLES
 
 MANIFEST = [json.loads(line) for line in (SAMPLES / "manifest.jsonl").read_text().splitlines() if line.strip()]
 

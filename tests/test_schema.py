@@ -20,7 +20,7 @@ def test_published_schemas_are_current():
 
 
 def test_shipped_test_input_matches_the_schema():
-    from tests.conftest import ROOT
+    from tests.support.paths import ROOT
 
     job = json.loads((ROOT / "test_input.json").read_text())
     JobInput.model_validate(job["input"])
@@ -75,7 +75,7 @@ def test_settings_from_env_are_checked():
 
 def test_every_error_code_is_documented_and_the_doc_is_current():
     from extraction.errors import ERROR_HELP, ErrorCode, markdown_table
-    from tests.conftest import ROOT
+    from tests.support.paths import ROOT
 
     assert set(ERROR_HELP) == set(ErrorCode)
     assert (ROOT / "docs" / "errors.md").read_text(encoding="utf-8") == markdown_table(), "run: python -m extraction.errors > docs/errors.md"

@@ -8,11 +8,10 @@ import io
 import pytest
 from PIL import Image
 
-from tilt_support import clean_env, fake_vllm, receipt  # noqa: F401 - fixtures
-
 from extraction.extractors.tilt import TiltExtractor
 from extraction.layout import Line
 from extraction.pipeline import Pipeline
+from tests.support.tilt import clean_env, fake_vllm, receipt  # noqa: F401 - fixtures
 
 
 class OneLineOcr:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tilt_support import clean_env, fake_vllm  # noqa: F401 - fixtures
-
 from extraction import engines
 from extraction.extractors.tilt import TiltExtractor
+from tests.support.tilt import clean_env, fake_vllm  # noqa: F401 - fixtures
 
 
 @pytest.fixture
