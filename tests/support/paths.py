@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
 DATASETS = SHARED / "datasets"
+FAKES = Path(__file__).resolve().parent / "fakes"  # stand-in packages (vllm, paddleocr) put on sys.path by tests
 
 
 def dataset_dir(name: str) -> Path:

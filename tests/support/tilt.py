@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from extraction.layout import DocumentText, Line, PageText
+from tests.support.paths import FAKES
 
-FAKES = Path(__file__).resolve().parent / "fakes"
 VLLM_ENV = ("VLLM_ATTENTION_BACKEND", "VLLM_USE_V1", "HF_HUB_OFFLINE")
 TILT_ENV = (
     "TILT_MODEL_PATH", "TILT_MODEL_ID", "TILT_MAX_MODEL_LEN", "TILT_GPU_MEMORY_UTILIZATION", "TILT_MAX_NUM_SEQS",
