@@ -19,8 +19,9 @@ from pydantic import ValidationError
 from extraction.config import Limits
 from extraction.documents import PageImage, load_document
 from extraction.engines import build_extractor, build_ocr
-from extraction.errors import DocumentError, ErrorCode, JobInputError
+from extraction.errors import DocumentError, ErrorCode, JobInputError, is_fatal
 from extraction.extractors.base import Extraction, ExtractionRequest
+from extraction.faults import FaultLatch
 from extraction.fields import FIELD_KINDS, STANDARD_FIELDS
 from extraction.job_output import cap_text as _cap_text
 from extraction.job_output import ocr_pages as _ocr_pages
@@ -77,6 +78,7 @@ class Pipeline:
         self.extractor = extractor
         self.limits = limits or Limits.from_env()
         self.startup_ms = startup_ms or {}
+        self.faults = FaultLatch()  # tripped by a fault that leaves the process unusable
 
     @classmethod
     def from_env(cls, ocr: Optional[str] = None, extractor: Optional[str] = None) -> "Pipeline":
@@ -111,7 +113,8 @@ class Pipeline:
         job: Optional[dict[str, Any]] = None,
         progress: Optional[ProgressCallback] = None,
     ) -> dict[str, Any]:
-        """Run one job; raises :class:`JobInputError` when the job itself is invalid."""
+        """Run one job; raises :class:`JobInputError` when the job itself is invalid. After a fatal
+        fault the job stops there: the documents not done get ``worker_failed`` (and later jobs')."""
         started = time.perf_counter()
         parsed = self.parse_job_input(job_input)
         context = SourceContext(limits=self.limits, s3_config=(job or {}).get("s3Config"))
@@ -141,6 +144,8 @@ class Pipeline:
             pending.clear()
 
         for index, doc, data, fetch_error, fetch_ms in prefetch_documents(documents, context, source_errors):
+            if self.faults.reason is not None:
+                break
             doc_id = doc.id or f"document-{index + 1}"
             prepared = _Prepared(doc_id=doc_id)
             try:
@@ -154,12 +159,18 @@ class Pipeline:
                 self._load_and_read(prepared, data, parsed.options, doc.password)
             except DocumentError as exc:
                 prepared.error = exc
-            except Exception:
-                log.exception("unexpected error while reading document %s", doc_id)
-                prepared.error = DocumentError(ErrorCode.INTERNAL_ERROR, "unexpected error while reading the document")
+            except Exception as exc:
+                if is_fatal(exc):
+                    prepared.error = self.faults.trip(exc)
+                else:
+                    log.exception("unexpected error while reading document %s", doc_id)
+                    prepared.error = DocumentError(ErrorCode.INTERNAL_ERROR, "unexpected error while reading the document")
             pending.append((prepared, doc))
             if len(pending) >= self.limits.extract_batch_size:
                 flush()
+        if self.faults.reason is not None:  # stopped by a fatal fault: the documents not reached are not even fetched
+            reached = done + len(pending)
+            pending += [(_Prepared(doc.id or f"document-{i + 1}", error=self.faults.error()), doc) for i, doc in enumerate(documents) if i >= reached]
         flush()
 
         if writer is not None:
@@ -246,6 +257,8 @@ class Pipeline:
                 f"OCR of page {page.number} did not finish within the document's {self.limits.document_timeout_s:g}s budget",
             ) from None
         except Exception as exc:
+            if is_fatal(exc):
+                raise
             log.error("OCR failed on page %d of %s: %s", page.number, prepared.doc_id, type(exc).__name__)
             raise DocumentError(ErrorCode.OCR_FAILED, f"OCR failed on page {page.number}: {type(exc).__name__}") from None
         finally:
@@ -313,13 +326,18 @@ class Pipeline:
         return results
 
     def _extract_isolated(self, requests: list[ExtractionRequest]) -> list[Extraction | DocumentError]:
-        """Batch extraction; if the batch call itself fails, retry one by one so one document cannot sink the rest."""
+        """Batch extraction; if the batch call itself fails, retry one by one so one document cannot sink the rest
+        (unless the failure is fatal: then no document of the batch, or after it, reaches the engine)."""
         try:
+            if self.faults.reason is not None:
+                return [self.faults.error() for _ in requests]
             outcomes = list(self.extractor.extract(requests))
             if len(outcomes) != len(requests):
                 raise RuntimeError(f"extractor returned {len(outcomes)} results for {len(requests)} documents")
             return outcomes
-        except Exception:
+        except Exception as exc:
+            if is_fatal(exc):
+                return [self.faults.trip(exc) for _ in requests]
             if len(requests) == 1:
                 log.exception("extractor failed on %s", requests[0].document_id)
                 return [DocumentError(ErrorCode.EXTRACTION_FAILED, "the extractor failed on this document")]
