@@ -13,9 +13,8 @@ import pytest
 from PIL import Image
 
 from extraction import samplegen, sources
-from extraction.config import Limits
 from extraction.errors import DocumentError, ErrorCode, FatalWorkerError, is_fatal
-from extraction.pipeline import Pipeline
+from extraction.pipeline import Limits, Pipeline  # the limits type the pipeline is built with
 from extraction.schema import JobOutput
 from tests.support.engines import FakeExtractor, FakeOcr
 
