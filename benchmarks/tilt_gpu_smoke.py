@@ -11,7 +11,7 @@ report with:
   after normalisation, plus seconds per document and per question, with all documents sent
   as one batch.
 
-``--fake`` runs the same code against the test fakes (``tests/fakes``) on a CPU machine, to
+``--fake`` runs the same code against the test fakes (``tests/support/fakes``) on a CPU machine, to
 check the script itself. The answers are then empty and the accuracy is meaningless.
 """
 
@@ -38,7 +38,7 @@ SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
 
 
 def _fake_setup() -> None:
-    sys.path.insert(0, str(ROOT / "tests" / "fakes"))
+    sys.path.insert(0, str(ROOT / "tests" / "support" / "fakes"))
     weights = Path(tempfile.mkdtemp()) / "tilt"
     weights.mkdir()
     (weights / "config.json").write_text("{}")
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sroie", type=int, default=50, help="SROIE receipts to run (0: none)")
     parser.add_argument("--long-tokens", type=int, default=6000, help="size of the long single document (0: skip)")
-    parser.add_argument("--fake", action="store_true", help="use tests/fakes instead of the real vllm (CPU check)")
+    parser.add_argument("--fake", action="store_true", help="use tests/support/fakes instead of the real vllm (CPU check)")
     args = parser.parse_args(argv)
     if args.fake:
         _fake_setup()

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from builder import calibrate_rules as builder
-from tests.conftest import SAMPLES
+from tests.support.paths import SAMPLES
 
 
 def test_image_documents_are_read_only_through_an_ocr_cache(tmp_path: Path) -> None:

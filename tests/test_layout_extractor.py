@@ -16,7 +16,7 @@ from extraction.fields import STANDARD_FIELDS
 from extraction.layout import DocumentText, Line, PageText, sort_reading_order
 from extraction.normalize.fields import normalize_field
 
-from tests.conftest import SAMPLES, dataset_dir
+from tests.support.paths import SAMPLES, dataset_dir
 
 
 def page(rows: list[tuple[float, float, str]], width: float = 600, height: float = 1200) -> DocumentText:

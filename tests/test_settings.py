@@ -16,7 +16,7 @@ from extraction.settings.limits import Limits
 from extraction.settings.models import ModelCacheSettings, PaddleDetModelSource, PaddleRecModelSource, TiltModelSource
 from extraction.settings.rapidocr import RapidOcrSettings
 from extraction.settings.worker import WorkerSettings
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 MiB = 1024 * 1024
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from tilt_support import clean_env, fake_vllm, page, receipt  # noqa: F401 - fixtures
-
 from extraction.extractors.tilt.convert import NoWordsError, page_image, to_grayscale, to_tilt_document, token_counter
 from extraction.layout import DocumentText
+from tests.support.tilt import clean_env, fake_vllm, page, receipt  # noqa: F401 - fixtures
 
 
 @pytest.fixture

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tilt_support import FAKES, _drop_vllm_modules, clean_env, fake_vllm, make_weights  # noqa: F401 - fixtures
-
 from extraction.extractors import tilt
 from extraction.extractors.tilt import TiltExtractor
 from extraction.extractors.tilt.settings import TiltSettings
+from tests.support.tilt import FAKES, clean_env, drop_vllm_modules, fake_vllm, make_weights  # noqa: F401 - fixtures
 
 
 def test_engine_built_with_documented_args_and_env(fake_vllm):
@@ -67,7 +66,7 @@ def test_missing_weights_fail_loudly(fake_vllm, monkeypatch, tmp_path):
 
 
 def test_is_available_with_fake_vllm_and_weights(fake_vllm):
-    _drop_vllm_modules()
+    drop_vllm_modules()
     assert tilt.is_available() is True
     assert "vllm" not in sys.modules  # found by file lookup, never imported
 
@@ -115,7 +114,7 @@ def test_model_path_comes_from_the_model_cache_when_unset(fake_vllm, monkeypatch
     cache.ensure = lambda name: calls.append(("ensure", name)) or weights
     monkeypatch.setitem(sys.modules, "model_cache", cache)
     monkeypatch.delenv("TILT_MODEL_PATH")
-    _drop_vllm_modules()
+    drop_vllm_modules()
     assert tilt.is_available() is True
     assert calls == [("locate", "tilt")]
     from vllm.engine.llm_engine import Behaviour, LLMEngine

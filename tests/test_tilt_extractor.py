@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tilt_support import clean_env, fake_vllm, page, receipt  # noqa: F401 - fixtures
-
 from extraction.errors import DocumentError, ErrorCode
 from extraction.extractors.base import Extraction, ExtractionRequest
 from extraction.extractors.tilt import TiltExtractor
 from extraction.extractors.tilt import extractor as tilt_extractor
 from extraction.layout import DocumentText
 from extraction.schema import ExtractedField, LineItem
+from tests.support.tilt import clean_env, fake_vllm, page, receipt  # noqa: F401 - fixtures
 
 
 def req(doc_id, text=None, fields=("total", "vendor_name"), queries=None):

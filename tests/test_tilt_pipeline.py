@@ -8,14 +8,10 @@ import io
 import pytest
 from PIL import Image
 
-from tilt_support import clean_env, fake_vllm, receipt  # noqa: F401 - fixtures
-
-pytest.importorskip("extraction.normalize.fields")
-pytest.importorskip("extraction.extractors.layout.extractor")
-
-from extraction.extractors.tilt import TiltExtractor  # noqa: E402
-from extraction.layout import Line  # noqa: E402
-from extraction.pipeline import Pipeline  # noqa: E402
+from extraction.extractors.tilt import TiltExtractor
+from extraction.layout import Line
+from extraction.pipeline import Pipeline
+from tests.support.tilt import clean_env, fake_vllm, receipt  # noqa: F401 - fixtures
 
 
 class OneLineOcr:
@@ -74,8 +70,6 @@ def test_digital_pdf_reaches_tilt_with_a_rendered_page_image(fake_vllm):
     from pathlib import Path
 
     pdf = Path(__file__).resolve().parents[1] / "samples" / "invoice.pdf"
-    if not pdf.exists():
-        pytest.skip("samples/invoice.pdf not present")
     extractor = TiltExtractor()
     pipe = Pipeline(ocr=OneLineOcr(), extractor=extractor)
     job = {"document": {"base64": base64.b64encode(pdf.read_bytes()).decode(), "id": "pdf"}, "fields": ["total"]}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.support.servers import free_port, stop_process, wait_until_serving
 
 _POLICY = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
@@ -51,12 +52,6 @@ def self_signed_certificate(folder: Path, host: str = "localhost") -> tuple[str,
     return str(cert_path), str(key_path)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class MotoS3:
     endpoint: str
@@ -82,7 +77,6 @@ class MotoS3:
     @classmethod
     def start(cls, bucket: str = "docs-bucket") -> "MotoS3":
         import boto3
-        import requests
 
         port = free_port()
         # The first three requests (IAM set-up) run unauthenticated; every later one is checked.
@@ -92,16 +86,7 @@ class MotoS3:
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         endpoint = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{endpoint}/moto-api/", timeout=1)
-                break
-            except requests.RequestException:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    process.kill()
-                    raise RuntimeError("moto server did not start") from None
-                time.sleep(0.1)
+        wait_until_serving(f"{endpoint}/moto-api/", process, timeout_s=30)
         iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="setup", aws_secret_access_key="setup")
         iam.create_user(UserName="extraction-tests")
         key = iam.create_access_key(UserName="extraction-tests")["AccessKey"]
@@ -111,11 +96,7 @@ class MotoS3:
         return server
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop_process(self.process)
 
 
 class DocServer:

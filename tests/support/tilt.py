@@ -1,4 +1,4 @@
-"""Shared helpers for the TILT tests: inject the fake vllm package and fake weights."""
+"""The TILT tests' fixtures: the fake vllm package (``fakes/vllm``) on sys.path, fake weights, test documents."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from extraction.layout import DocumentText, Line, PageText
+from tests.support.paths import FAKES
 
-FAKES = Path(__file__).resolve().parent / "fakes"
 VLLM_ENV = ("VLLM_ATTENTION_BACKEND", "VLLM_USE_V1", "HF_HUB_OFFLINE")
 TILT_ENV = (
     "TILT_MODEL_PATH", "TILT_MODEL_ID", "TILT_MAX_MODEL_LEN", "TILT_GPU_MEMORY_UTILIZATION", "TILT_MAX_NUM_SEQS",
@@ -22,7 +22,7 @@ TILT_ENV = (
 )
 
 
-def _drop_vllm_modules() -> None:
+def drop_vllm_modules() -> None:
     for name in [m for m in sys.modules if m == "vllm" or m.startswith("vllm.")]:
         del sys.modules[name]
 
@@ -44,7 +44,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def fake_vllm(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clean_env: None) -> Iterator[object]:
     """The fake vllm package on sys.path, fake weights in TILT_MODEL_PATH; yields the behaviour."""
-    _drop_vllm_modules()
+    drop_vllm_modules()
     monkeypatch.syspath_prepend(str(FAKES))
     importlib.invalidate_caches()
     monkeypatch.setenv("TILT_MODEL_PATH", str(make_weights(tmp_path / "models")))
@@ -52,7 +52,7 @@ def fake_vllm(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clean_env: None) 
 
     LLMEngine.behaviour = Behaviour()
     yield LLMEngine.behaviour
-    _drop_vllm_modules()
+    drop_vllm_modules()
 
 
 def page(lines: list[tuple[str, tuple[float, float, float, float]]], *, number: int = 1, width: float = 600,

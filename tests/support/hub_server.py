@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from tests.support.paths import ROOT
 
 
 class FakeRepo:
@@ -125,3 +129,20 @@ class HubServer:
             request.wfile.write(data[half:])
         else:
             request.wfile.write(data)
+
+
+def hub_process_env(tmp_path: Path, hub_url: str, **extra: str) -> dict[str, str]:
+    """Environment for a child process that fetches models from ``hub_url`` into ``tmp_path`` (nothing from the real caches)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MODEL_", "HF_", "TILT_"))}
+    env.update(
+        MODEL_CACHE_DIR=str(tmp_path / "models"),
+        RUNPOD_VOLUME=str(tmp_path / "volume"),
+        HF_HOME=str(tmp_path / "hf-home"),
+        HOME=str(tmp_path),
+        HF_ENDPOINT=hub_url,
+        TILT_MODEL_ID="acme/race",
+        PYTHONPATH=str(ROOT),
+        HF_HUB_DISABLE_PROGRESS_BARS="1",
+    )
+    env.update(extra)
+    return env
