@@ -22,6 +22,7 @@ from extraction.evaluate.scoring import (
 
 STAGES = ("load", "ocr", "extract", "rules", "total")
 _CONTEXT_CHARS = 300
+_LOCATE_MIN_SCORE = 80.0  # partial_ratio (0-100) for "the expected value is printed on this line"
 
 
 def score_dataset(dataset: Dataset, records: list[dict[str, Any]], wall_s: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -122,7 +123,11 @@ def _error_row(dataset: str, doc_id: str, outcome: FieldOutcome, lines: Optional
     }
     if outcome.similarity is not None:
         row["similarity"] = round(outcome.similarity, 3)
+    if prediction is not None and prediction.bbox:
+        row["page"], row["bbox"] = prediction.page, prediction.bbox
     if lines:
+        if outcome.expected is not None:
+            row["expected_box"] = box_near_text(lines, outcome.expected)
         if prediction is not None:
             row["context"] = context_near_box(lines, prediction.page, prediction.bbox) or context_near_text(lines, prediction.text or prediction.comparable)
         if outcome.expected is not None:
@@ -157,6 +162,37 @@ def context_near_box(lines: list[list[Any]], page: Optional[int], bbox: Optional
     near = [line for line in lines if (page is None or line[0] == page) and y1 - reach <= (line[2] + line[4]) / 2 <= y2 + reach]
     near.sort(key=lambda line: (line[2], line[1]))
     return _clip(" | ".join(str(line[5]) for line in near)) or None
+
+
+def _contains_score(probe: str, text: str) -> float:
+    """How well ``text`` contains ``probe`` (0-100): a shorter text must match as a whole, so that
+    a line reading ``7`` does not "contain" an address that has a 7 in it."""
+    return fuzz.partial_ratio(probe, text) if len(text) >= len(probe) else fuzz.ratio(probe, text)
+
+
+def box_near_text(lines: list[list[Any]], value: Any, min_score: float = _LOCATE_MIN_SCORE, span: int = 3) -> Optional[list[Any]]:
+    """``[page, x1, y1, x2, y2]`` around the OCR lines (up to ``span`` in a row, for values printed
+    over several lines) that best contain ``value``, when they contain it well enough: where the
+    expected value is probably printed, so a person can compare it with what was read."""
+    probe = normalize_text(value) if value is not None else ""
+    if not probe or not lines:
+        return None
+    texts = [normalize_text(line[5]) for line in lines]
+    best: tuple[float, int, int, int] = (-1.0, 0, 0, 0)  # score, -characters (the tightest wins a tie), first line, line count
+    for first in range(len(lines)):
+        for count in range(1, span + 1):
+            window = lines[first : first + count]
+            if len(window) < count or any(line[0] != window[0][0] for line in window):
+                break
+            joined = " ".join(texts[first : first + count])
+            candidate = (_contains_score(probe, joined), -len(joined), first, count)
+            if candidate[:2] > best[:2]:
+                best = candidate
+    score, _, first, count = best
+    if score < min_score:
+        return None
+    window = lines[first : first + count]
+    return [window[0][0], min(float(l[1]) for l in window), min(float(l[2]) for l in window), max(float(l[3]) for l in window), max(float(l[4]) for l in window)]
 
 
 def context_near_text(lines: list[list[Any]], value: Any) -> Optional[str]:
