@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 import numpy as np
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from extraction.evaluate.manifest import Dataset
 from extraction.evaluate.scoring import (
@@ -22,7 +23,7 @@ from extraction.evaluate.scoring import (
 
 STAGES = ("load", "ocr", "extract", "rules", "total")
 _CONTEXT_CHARS = 300
-_LOCATE_MIN_SCORE = 80.0  # partial_ratio (0-100) for "the expected value is printed on this line"
+_LOCATE_EDIT_SHARE = 0.1  # characters that may differ between a value and where it is printed (OCR slips)
 
 
 def score_dataset(dataset: Dataset, records: list[dict[str, Any]], wall_s: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -164,34 +165,43 @@ def context_near_box(lines: list[list[Any]], page: Optional[int], bbox: Optional
     return _clip(" | ".join(str(line[5]) for line in near)) or None
 
 
-def _contains_score(probe: str, text: str) -> float:
-    """How well ``text`` contains ``probe`` (0-100): a shorter text must match as a whole, so that
-    a line reading ``7`` does not "contain" an address that has a 7 in it."""
-    return fuzz.partial_ratio(probe, text) if len(text) >= len(probe) else fuzz.ratio(probe, text)
+def _printed_in(probe: str, text: str) -> Optional[float]:
+    """How well ``probe`` is printed somewhere in ``text`` (0-100), or None when it is not: more
+    than a tenth of its characters differ, or it is only part of a longer number or word
+    (``5.00`` is not printed in ``15.00``)."""
+    allowed = int(len(probe) * _LOCATE_EDIT_SHARE)
+    if len(text) <= len(probe):
+        return fuzz.ratio(probe, text) if Levenshtein.distance(probe, text) <= allowed else None
+    alignment = fuzz.partial_ratio_alignment(probe, text)
+    start, end = alignment.dest_start, alignment.dest_end
+    if Levenshtein.distance(probe, text[start:end]) > allowed:
+        return None
+    if (probe[0].isalnum() and start > 0 and text[start - 1].isalnum()) or (probe[-1].isalnum() and end < len(text) and text[end].isalnum()):
+        return None
+    return alignment.score
 
 
-def box_near_text(lines: list[list[Any]], value: Any, min_score: float = _LOCATE_MIN_SCORE, span: int = 3) -> Optional[list[Any]]:
+def box_near_text(lines: list[list[Any]], value: Any, span: int = 3) -> Optional[list[Any]]:
     """``[page, x1, y1, x2, y2]`` around the OCR lines (up to ``span`` in a row, for values printed
-    over several lines) that best contain ``value``, when they contain it well enough: where the
-    expected value is probably printed, so a person can compare it with what was read."""
+    over several lines) where ``value`` is printed, or None: where the expected value probably
+    is, so a person can compare it with what was read."""
     probe = normalize_text(value) if value is not None else ""
     if not probe or not lines:
         return None
     texts = [normalize_text(line[5]) for line in lines]
-    best: tuple[float, int, int, int] = (-1.0, 0, 0, 0)  # score, -characters (the tightest wins a tie), first line, line count
+    best: Optional[tuple[float, int, int, int]] = None  # score, -characters (the tightest wins a tie), first line, line count
     for first in range(len(lines)):
         for count in range(1, span + 1):
             window = lines[first : first + count]
             if len(window) < count or any(line[0] != window[0][0] for line in window):
                 break
             joined = " ".join(texts[first : first + count])
-            candidate = (_contains_score(probe, joined), -len(joined), first, count)
-            if candidate[:2] > best[:2]:
-                best = candidate
-    score, _, first, count = best
-    if score < min_score:
+            score = _printed_in(probe, joined)
+            if score is not None and (best is None or (score, -len(joined)) > best[:2]):
+                best = (score, -len(joined), first, count)
+    if best is None:
         return None
-    window = lines[first : first + count]
+    window = lines[best[2] : best[2] + best[3]]
     return [window[0][0], min(float(l[1]) for l in window), min(float(l[2]) for l in window), max(float(l[3]) for l in window), max(float(l[4]) for l in window)]
 
 

@@ -2,7 +2,7 @@
 
 A row of ``--errors`` says *that* a field was wrong; the picture shows *why*: on the left the
 page around what the pipeline read (its box in the confidence colour), on the right the page
-around the OCR line that best contains the expected value (purple), or the whole page when the
+around the OCR lines where the expected value is printed (purple), or the whole page when the
 expected value cannot be found in the OCR text (then it was misread, or never read at all).
 ``index.html`` lists every picture with its values.
 """
@@ -30,7 +30,8 @@ KINDS = ("wrong", "missing", "spurious")
 
 
 def _crop_around(image: Image.Image, box: Sequence[float], colour: RGB) -> Image.Image:
-    """The page around ``box`` (a few lines above and below, most of the width), the box drawn."""
+    """The page around ``box`` (a few lines above and below, most of the width), sized to a
+    panel, with the box drawn after scaling so that its outline stays crisp."""
     x1, y1, x2, y2 = (float(v) for v in box[:4])
     height = max(y2 - y1, 8.0)
     reach_x = max((x2 - x1) * 0.6, image.width * 0.25)
@@ -41,9 +42,10 @@ def _crop_around(image: Image.Image, box: Sequence[float], colour: RGB) -> Image
         int(min(x2 + reach_x, image.width)),
         int(min(y2 + reach_y, image.height)),
     )
-    crop = image.crop(area)
-    width = max(2, round(max(crop.size) / 250))
-    outline(ImageDraw.Draw(crop), (x1 - area[0], y1 - area[1], x2 - area[0], y2 - area[1]), colour, width)
+    crop = _fit(image.crop(area))
+    scale = crop.width / max(area[2] - area[0], 1)
+    shown = [(x1 - area[0]) * scale, (y1 - area[1]) * scale, (x2 - area[0]) * scale, (y2 - area[1]) * scale]
+    outline(ImageDraw.Draw(crop), shown, colour, 2)
     return crop
 
 
@@ -64,14 +66,14 @@ def _panels(row: dict[str, Any], pages: dict[int, Image.Image]) -> tuple[Image.I
     """(predicted picture, expected picture, note on how the expected one was found)."""
     predicted_page = pages.get(row.get("page") or 1)
     if row.get("bbox") and predicted_page is not None:
-        predicted = _fit(_crop_around(predicted_page, row["bbox"], confidence_colour(row.get("confidence"))))
+        predicted = _crop_around(predicted_page, row["bbox"], confidence_colour(row.get("confidence")))
     else:
         predicted = _placeholder("nothing read for this field")
     found = row.get("expected_box")
     if row.get("expected") is None:
         return predicted, _placeholder("no expected value (the field is not on this document)"), ""
     if found and pages.get(found[0]) is not None:
-        return predicted, _fit(_crop_around(pages[found[0]], found[1:5], EXPECTED_COLOUR)), "the OCR line that best contains it"
+        return predicted, _crop_around(pages[found[0]], found[1:5], EXPECTED_COLOUR), "where the OCR text has it"
     if pages:
         first = pages[min(pages)]
         return predicted, _fit(first), "not in the OCR text: the whole page"
@@ -92,7 +94,7 @@ def render_tile(row: dict[str, Any], pages: dict[int, Image.Image]) -> Image.Ima
     tile.paste(predicted, (GAP, top))
     tile.paste(expected, (2 * GAP + PANEL_WIDTH, top))
     confidence = row.get("confidence")
-    said = f"predicted: {row.get('predicted')}" + (f"  ({confidence:.2f})" if isinstance(confidence, (int, float)) else "")
+    said = "predicted" + (f" ({confidence:.2f})" if isinstance(confidence, (int, float)) else "") + f": {row.get('predicted')}"
     printed = f"read as: {row.get('predicted_text')}" if row.get("predicted_text") else ""
     captions = [
         (GAP, [(said, confidence_colour(confidence) if row.get("predicted") is not None else PANEL_TEXT), (printed, PANEL_TEXT)]),

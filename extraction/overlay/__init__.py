@@ -5,7 +5,7 @@ on its document's pages (``extract --overlay DIR``); :mod:`.draw` holds the prim
 evaluation's error gallery shares.
 """
 
-from extraction.overlay.document import draw_page, overlay_images, overlay_stem, save_overlay
+from extraction.overlay.document import PageOverlay, draw_page, overlay_images, overlay_stem, render_page, save_overlay
 from extraction.overlay.pages import page_images
 
-__all__ = ["draw_page", "overlay_images", "overlay_stem", "page_images", "save_overlay"]
+__all__ = ["PageOverlay", "draw_page", "overlay_images", "overlay_stem", "page_images", "render_page", "save_overlay"]

@@ -9,6 +9,7 @@ away from these marks are the page's own, unchanged.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -92,8 +93,22 @@ def _grown_if_taken(bbox: Sequence[float], taken: list[tuple[float, ...]], width
     return [float(bbox[0]) - grow, float(bbox[1]) - grow, float(bbox[2]) + grow, float(bbox[3]) + grow]
 
 
+@dataclass
+class PageOverlay:
+    """A drawn page and where on it something was drawn (outlines, labels, the panel)."""
+
+    image: Image.Image
+    marks: list[Rect]
+    panel: Rect
+
+
 def draw_page(image: Image.Image, result: DocumentResult, page: int) -> Image.Image:
     """A copy of ``image`` (page ``page`` of ``result``'s document) with the result drawn on it."""
+    return render_page(image, result, page).image
+
+
+def render_page(image: Image.Image, result: DocumentResult, page: int) -> PageOverlay:
+    """:func:`draw_page`, also telling where the marks went."""
     canvas = image.convert("RGB").copy()
     ink = InkMap(canvas)
     draw = ImageDraw.Draw(canvas)
@@ -124,8 +139,9 @@ def draw_page(image: Image.Image, result: DocumentResult, page: int) -> Image.Im
 
     rows = validation_rows(result)
     size = panel_size(rows, small, pad)
-    panel(canvas, _corner(canvas.size, size, [*item_boxes, *field_boxes, *labels], ink, pad), rows, small, pad)
-    return canvas
+    marks = [*item_boxes, *field_boxes, *labels]
+    drawn_panel = panel(canvas, _corner(canvas.size, size, marks, ink, pad), rows, small, pad)
+    return PageOverlay(image=canvas, marks=marks, panel=drawn_panel)
 
 
 def overlay_images(
