@@ -174,6 +174,7 @@ def test_command_reads_standard_input(cached_pipeline, capsys):
         ([str(INVOICE), "-o", "out.xlsx"], "use .json, .jsonl or .csv"),
         ([str(INVOICE), "--workers", "0"], "--workers must be at least 1"),
         ([str(INVOICE), "--ocr", "no-such-engine"], "could not build the pipeline"),
+        ([str(INVOICE), str(SAMPLES / "receipt.png"), "--workers", "2", "--extractor", "nope"], "unknown extractor engine 'nope'"),
     ],
 )
 def test_command_usage_errors_exit_2(args, message, capsys, tmp_path, monkeypatch):

@@ -84,6 +84,22 @@ def _workers(args: argparse.Namespace, documents: int) -> int:
     return min(default_workers(args.ocr, args.extractor), documents)
 
 
+def _check_engines(request: Any, workers: int) -> None:
+    """Raise :class:`PipelineBuildError` for engines that cannot be had, before any document runs."""
+    from extraction.local.api import PipelineBuildError, get_pipeline
+
+    if workers == 1:
+        get_pipeline(request.ocr, request.extractor)
+        return
+    from extraction.engines import EXTRACTORS, OCR_ENGINES, resolve
+
+    try:
+        resolve("OCR", request.ocr, OCR_ENGINES, "OCR_ENGINE")
+        resolve("extractor", request.extractor, EXTRACTORS, "EXTRACTOR")
+    except Exception as exc:
+        raise PipelineBuildError(f"could not build the pipeline: {type(exc).__name__}: {exc}") from None
+
+
 def _progress(total: int, enabled: bool) -> Any:
     from tqdm import tqdm
 
@@ -111,13 +127,10 @@ def main(argv: Optional[Sequence[str]] = None, stdin: Optional[IO[bytes]] = None
         return _usage_error(str(exc))
 
     workers = _workers(args, len(documents))
-    if workers == 1:  # build here, so that an unusable engine is reported before any output is opened
-        from extraction.local.api import get_pipeline
-
-        try:
-            get_pipeline(request.ocr, request.extractor)
-        except PipelineBuildError as exc:
-            return _usage_error(str(exc))
+    try:  # before any output is opened: build the engines here, or check their names before the pool builds them
+        _check_engines(request, workers)
+    except PipelineBuildError as exc:
+        return _usage_error(str(exc))
     if args.output is not None:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         stream: IO[str] = args.output.open("w", encoding="utf-8", newline="" if fmt == "csv" else None)
@@ -131,11 +144,11 @@ def main(argv: Optional[Sequence[str]] = None, stdin: Optional[IO[bytes]] = None
     try:
         for position, result in run_documents(documents, request, workers=workers):
             bar.update(1)
-            if result.status != "ok":
-                failed.append(result)
             pending[position] = result
             while next_position in pending:  # results leave in input order
-                writer.write(pending.pop(next_position))
+                done = pending.pop(next_position)
+                writer.write(done)
+                failed += [done] if done.status != "ok" else []
                 next_position += 1
         writer.close()
     except PipelineBuildError as exc:  # raised in a pool process
