@@ -199,15 +199,16 @@ class Pipeline:
         fields: Optional[Sequence[str]] = None,
         options: Optional[Options] = None,
         password: Optional[str] = None,
+        queries: Optional[dict[str, str]] = None,
     ) -> DocumentResult:
-        """One document from bytes (the evaluation harness and benchmarks use this)."""
+        """One document from bytes (the evaluation harness, benchmarks and local ``extract`` use this)."""
         options = options or Options()
         prepared = _Prepared(doc_id=doc_id)
         try:
             self._load_and_read(prepared, data, options, password)
         except DocumentError as exc:
             prepared.error = exc
-        return self._extract_and_finish([(prepared, None)], frozenset(fields or STANDARD_FIELDS), {}, options)[0]
+        return self._extract_and_finish([(prepared, None)], frozenset(fields or STANDARD_FIELDS), dict(queries or {}), options)[0]
 
     def extract_text(
         self,

@@ -43,6 +43,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     )
     parser.add_argument("--out", type=Path, help="write the full JSON report here")
     parser.add_argument("--errors", type=Path, help="write one JSON line per wrong/missing/spurious field here, with nearby OCR text")
+    parser.add_argument("--errors-gallery", type=Path, metavar="DIR", help="write a PNG per wrong field here: the page around the predicted and the expected value, side by side")
     parser.add_argument("--compare", type=Path, metavar="BASELINE", help="print the F1 change per field against this baseline")
     parser.add_argument("--fail-below", type=Path, metavar="BASELINE", help="exit 1 when a field or mean F1 falls below this baseline")
     parser.add_argument("--tolerance", type=float, default=0.0, help="F1 drop allowed by --fail-below (default 0)")
@@ -68,7 +69,7 @@ def evaluate(args: argparse.Namespace, factory: Optional[PipelineFactory] = None
         factory,
         ocr_source=args.ocr_source,
         workers=workers,
-        want_lines=args.errors is not None,
+        want_lines=args.errors is not None or args.errors_gallery is not None,
         progress=not args.no_progress,
         ocr_cache=str(args.ocr_cache) if args.ocr_cache else None,
     )
@@ -121,6 +122,10 @@ def main(argv: Optional[Sequence[str]] = None, factory: Optional[PipelineFactory
     if args.errors:
         count = write_errors(args.errors, errors)
         print(f"{count} error rows written to {args.errors}", file=sys.stderr)
+    if args.errors_gallery:
+        from extraction.evaluate.gallery import write_gallery
+
+        print(f"{write_gallery(args.errors_gallery, errors, args.datasets)} pictures written to {args.errors_gallery}", file=sys.stderr)
     if args.write_baseline:
         merge_baseline(args.write_baseline, report)
         print(f"baseline updated: {args.write_baseline}", file=sys.stderr)
