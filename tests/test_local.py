@@ -18,7 +18,8 @@ from extraction.local import api, cli
 from extraction.overlay import page_images, render_page, save_overlay
 from extraction.overlay.draw import LINE_ITEM_COLOUR, confidence_colour
 from extraction.schema import DocumentResult
-from tests.conftest import SAMPLES, FakeExtractor, FakeOcr
+from tests.support.engines import FakeExtractor, FakeOcr
+from tests.support.paths import SAMPLES
 
 MANIFEST = {row["id"]: row for row in map(json.loads, (SAMPLES / "manifest.jsonl").read_text().splitlines())}
 RECEIPT, INVOICE = SAMPLES / "receipt.png", SAMPLES / "invoice.pdf"

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from extraction.schema import DocumentResult
-from tests.conftest import ROOT, SAMPLES
+from tests.support.paths import ROOT, SAMPLES
 
 MANIFEST = {row["id"]: row["fields"] for row in map(json.loads, (SAMPLES / "manifest.jsonl").read_text().splitlines())}
 ENGINES = ["--ocr", "rapidocr", "--extractor", "rules"]

@@ -38,7 +38,7 @@ def page_images(
     Raises :class:`~extraction.errors.DocumentError` when the document cannot be loaded.
     """
     if limits is None:
-        from extraction.config import Limits
+        from extraction.settings.limits import Limits
 
         limits = Limits.from_env()
     options = options or Options()
