@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from extraction.evaluate import heldout
 from extraction.evaluate.aggregate import score_dataset
 from extraction.evaluate.manifest import ManifestError, load_dataset
 from extraction.evaluate.report import compare, load_baseline, markdown, merge_baseline, regressions, run_key, write_errors, write_json
@@ -49,6 +50,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--tolerance", type=float, default=0.0, help="F1 drop allowed by --fail-below (default 0)")
     parser.add_argument("--write-baseline", type=Path, metavar="BASELINE", help="store this run's scores in a baseline file (other runs in it are kept)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    heldout.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.workers is not None and args.workers < 1:
         parser.error("--workers must be at least 1")
@@ -60,6 +62,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def evaluate(args: argparse.Namespace, factory: Optional[PipelineFactory] = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Run and score; returns the report and the error rows (the CLI's work without the printing)."""
     datasets = [load_dataset(path, limit=args.limit) for path in args.datasets]
+    plan = heldout.plan_from_args(args)
+    datasets = heldout.restrict(datasets, plan)
     workers = args.workers
     if factory is None:
         factory = functools.partial(build_pipeline, args.ocr, args.extractor)
@@ -82,6 +86,10 @@ def evaluate(args: argparse.Namespace, factory: Optional[PipelineFactory] = None
             "workers": workers or "all",
             "limit": args.limit,
             "ocr_cache": str(args.ocr_cache) if args.ocr_cache else None,
+            "group_by": plan.groupings,
+            "split": [str(s.path) for s in plan.splits],
+            "side": plan.side,
+            "swap": plan.swap,
         },
         "engines": None,
         "runs": {},
@@ -98,7 +106,9 @@ def evaluate(args: argparse.Namespace, factory: Optional[PipelineFactory] = None
             row["run"] = key
         summary["ocr_cache_hits"] = sum(bool(r.get("ocr_cache_hit")) for r in records)
         report["runs"][key] = {"dataset": dataset.name, "path": str(dataset.root), **names, "ocr_source": args.ocr_source, **summary}
+        heldout.annotate(report["runs"][key], dataset, records, plan)
         all_errors.extend(errors)
+    heldout.finish(report, plan)
     return report, all_errors
 
 
@@ -112,10 +122,12 @@ def main(argv: Optional[Sequence[str]] = None, factory: Optional[PipelineFactory
         return 2
     try:
         report, errors = evaluate(args, factory)
-    except (ManifestError, PipelineBuildError) as exc:
+    except (ManifestError, PipelineBuildError, heldout.GroupingError, heldout.SplitError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(markdown(report))
+    if heldout.markdown(report):
+        print(heldout.markdown(report))
     if args.out:
         write_json(args.out, report)
         print(f"report written to {args.out}", file=sys.stderr)
