@@ -277,7 +277,7 @@ def test_split_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 
 def test_committed_splits_place_every_shared_document_and_share_no_group() -> None:
-    from tests.conftest import DATASETS, ROOT
+    from tests.support.paths import DATASETS, ROOT
 
     for path in sorted((ROOT / "eval" / "splits").glob("*.json")):
         split = load_split(path)  # refuses a group on both sides
