@@ -79,6 +79,14 @@ class DocumentError(Exception):
         return f"DocumentError({self.code.value!r}, {self.message!r})"
 
 
+class FatalWorkerError(Exception):
+    """The worker process cannot serve another job (e.g. the GPU or an engine is left broken).
+
+    Raised instead of a per-document error when the state that every later job would share
+    is damaged: the worker should exit so the platform starts a fresh one.
+    """
+
+
 def markdown_table() -> str:
     """The error table of the docs (``python -m extraction.errors > docs/errors.md``)."""
     rows = [

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from extraction.config import Limits
 from extraction.documents import PageImage, load_document
 from extraction.engines import build_extractor, build_ocr
-from extraction.errors import DocumentError, ErrorCode
+from extraction.errors import DocumentError, ErrorCode, FatalWorkerError
 from extraction.extractors.base import Extraction, ExtractionRequest
 from extraction.fields import FIELD_KINDS, STANDARD_FIELDS
 from extraction.layout import DocumentText, Line, PageText
@@ -327,6 +327,8 @@ class Pipeline:
             if len(outcomes) != len(requests):
                 raise RuntimeError(f"extractor returned {len(outcomes)} results for {len(requests)} documents")
             return outcomes
+        except FatalWorkerError:
+            raise  # the worker cannot serve another document: not a per-document failure
         except Exception:
             if len(requests) == 1:
                 log.exception("extractor failed on %s", requests[0].document_id)

@@ -87,3 +87,13 @@ def test_digital_pdf_reaches_tilt_with_a_rendered_page_image(fake_vllm):
     sent = [p for _, p in fake_vllm.added if p.document_ident == "pdf"]
     assert sent and sent[0].pages >= 1 and sent[0].encoder_tokens > 20
     assert doc["engines"]["pages"]["1"] == "text_layer"
+
+
+def test_cuda_fault_leaves_the_pipeline_as_a_fatal_error(fake_vllm):
+    """Not turned into a per-document error: the worker must exit so the platform replaces it."""
+    from extraction.errors import FatalWorkerError
+
+    fake_vllm.step_error_docs.add("r1")  # the fake's default step error is a CUDA fault
+    pipe = Pipeline(ocr=OneLineOcr(), extractor=TiltExtractor())
+    with pytest.raises(FatalWorkerError):
+        pipe.extract_text("r1", receipt(), fields=["total"])
