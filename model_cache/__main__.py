@@ -12,7 +12,6 @@ import logging
 import sys
 
 import model_cache
-from model_cache.registry import readable
 
 
 def _human(size: int) -> str:
@@ -63,7 +62,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 print(f"MISSING  {row['name']:<20} {row['repo_id']}{note}")
         missing = [r["name"] for r in rows if not r["present"] and not r["optional"]]
         if missing:
-            print(f"missing: {'; '.join(readable(m) for m in missing)} -> run `python -m model_cache prefetch`")
+            print(f"missing: {', '.join(missing)} -> run `python -m model_cache prefetch`")
     return 0
 
 
