@@ -21,7 +21,7 @@ from PIL import Image
 from extraction.extractors.tilt.tall_pages import Band, bands, words_in
 from extraction.layout import DocumentText, PageText, Word
 
-#: TILT resizes every page image to this width; sending more pixels only costs memory.
+#: TILT resizes every page image to this width (the model config's ``image_width``).
 TILT_IMAGE_WIDTH = 768
 
 
@@ -66,7 +66,7 @@ def to_grayscale(image: Image.Image) -> Image.Image:
 
 
 def page_image(page: PageText, band: Optional[Band] = None) -> Image.Image:
-    """The page image (or one band of it) as TILT wants it: mode "L", same aspect, at most 768 px wide."""
+    """The page image (or one band of it) as TILT wants it: mode "L", same aspect, 768 px wide."""
     band = band or Band(0.0, page.height)
     ratio = band.height / page.width
     if page.image is None:
@@ -77,8 +77,9 @@ def page_image(page: PageText, band: Optional[Band] = None) -> Image.Image:
         top = min(image.height - 1, max(0, round(band.top * scale)))
         bottom = max(top + 1, min(image.height, round(band.bottom * scale)))
         image = image.crop((0, top, image.width, bottom))
-    width = min(image.width, TILT_IMAGE_WIDTH)
-    size = (width, max(1, round(width * ratio)))
+    # Exactly TILT's width: the fork then skips its own resize, whose bicubic upscaling of a
+    # narrow image overshoots the 0..1 pixel range (PIL's resize clips to 0..255).
+    size = (TILT_IMAGE_WIDTH, max(1, round(TILT_IMAGE_WIDTH * ratio)))
     if image.size != size:
         image = image.resize(size, Image.Resampling.BICUBIC)
     return image
