@@ -327,6 +327,9 @@ def test_hub_json_defaults_agree_with_code_and_image():
     assert env["PADDLE_DEVICE"]["default"] == image_env["PADDLE_DEVICE"]
     assert str(env["TILT_GPU_MEMORY_UTILIZATION"]["default"]) == image_env["TILT_GPU_MEMORY_UTILIZATION"]
     assert env["TILT_MODEL_ID"]["default"] == model_cache.registry()["tilt"].repo_id
+    from extraction.settings.tilt import TiltSettings
+
+    assert env["TILT_MAX_MODEL_LEN"]["default"] == TiltSettings.model_fields["max_model_len"].default
 
 
 def test_tests_json_matches_shape_and_job_input_schema():
