@@ -178,13 +178,13 @@ def test_download_through_huggingface_hub_from_local_server(cache_env, monkeypat
         assert not list((cache_env / "models" / ".tmp").iterdir())
 
         # A second model still downloads although this process went offline after the first.
-        other = FakeRepo("PaddlePaddle/PP-OCRv5_server_det", {"inference.yml": b"x: 1", "inference.pdiparams": b"\0" * 64})
+        other = FakeRepo("PaddlePaddle/PP-OCRv5_server_det", {"inference.yml": b"x: 1", "inference.json": b"{}", "inference.pdiparams": b"\0" * 64})
         hub.repos[other.repo_id] = other
         assert (model_cache.ensure("paddle-det") / "inference.pdiparams").exists()
 
         model_cache.reset_timings()
         assert model_cache.ensure("tilt") == path  # present now: no second download
-        assert sum(hub.downloads.values()) == len(TINY_FILES) + 2
+        assert sum(hub.downloads.values()) == len(TINY_FILES) + 3
 
 
 def test_verify_rejects_wrong_size_and_hash(tmp_path):

@@ -36,6 +36,7 @@ def fake_paddle(tmp_path, monkeypatch):
         directory = tmp_path / prefix.lower()
         directory.mkdir()
         (directory / "inference.yml").write_text("Global: {}\n")
+        (directory / "inference.json").write_text("{}")  # the Paddle program PaddleX loads
         (directory / "inference.pdiparams").write_bytes(b"\0" * 16)
         monkeypatch.setenv(f"{prefix}_MODEL_DIR", str(directory))
         dirs[prefix] = directory
@@ -67,6 +68,59 @@ def test_is_available_needs_package_and_model_dirs(fake_paddle, monkeypatch, tmp
     assert paddle.is_available()
     monkeypatch.setenv("PADDLE_REC_MODEL_DIR", str(tmp_path / "absent"))
     assert not paddle.is_available()
+
+
+@pytest.mark.parametrize("files, whole", [
+    (("inference.yml", "inference.pdiparams"), False),  # PaddleX: "No Paddle model files were found"
+    (("inference.yml", "inference.json"), False),
+    (("inference.yml", "inference.json", "inference.pdiparams"), True),
+    (("inference.yml", "inference.pdmodel", "inference.pdiparams"), True),
+    (("inference.yml", "inference.onnx"), True),  # for PADDLE_ENGINE=onnxruntime
+    (("inference.json", "inference.pdiparams"), False),
+])
+def test_model_folder_needs_what_paddlex_loads(tmp_path, files, whole):
+    for name in files:
+        (tmp_path / name).write_bytes(b"x")
+    assert (model_cache.missing_required(model_cache.get_spec("paddle-det"), tmp_path) == []) is whole
+
+
+def test_gpu_device_disables_the_silent_cpu_fallback(fake_paddle, tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.delenv("PADDLE_PDX_DISABLE_DEVICE_FALLBACK", raising=False)
+    assert "PADDLE_PDX_DISABLE_DEVICE_FALLBACK" not in paddle.paddle_env("cpu")
+    assert paddle.paddle_env("gpu:0")["PADDLE_PDX_DISABLE_DEVICE_FALLBACK"] == "True"
+    monkeypatch.setenv("PADDLE_DEVICE", "gpu:0")
+    paddle.PaddleOcrEngine()
+    assert os.environ["PADDLE_PDX_DISABLE_DEVICE_FALLBACK"] == "True"  # set before PaddleOCR was built
+    assert json.loads((tmp_path / "paddle-log.json").read_text())["kwargs"]["device"] == "gpu:0"
+
+
+def test_engine_threads_and_onednn_settings_reach_paddleocr(fake_paddle, tmp_path, monkeypatch):
+    monkeypatch.setenv("PADDLE_ENGINE", "onnxruntime")
+    monkeypatch.setenv("PADDLE_CPU_THREADS", "2")
+    monkeypatch.setenv("PADDLE_ENABLE_MKLDNN", "false")
+    engine = paddle.PaddleOcrEngine()
+    kwargs = json.loads((tmp_path / "paddle-log.json").read_text())["kwargs"]
+    assert (kwargs["engine"], kwargs["cpu_threads"], kwargs["enable_mkldnn"]) == ("onnxruntime", 2, False)
+    assert engine.describe()["engine"] == "onnxruntime" and engine.describe()["cpu_threads"] == 2
+
+
+@pytest.mark.parametrize("name, value", [("PADDLE_ENGINE", "tensorrt"), ("PADDLE_DEVICE", "tpu"), ("PADDLE_MODE", "thread"),
+                                         ("PADDLE_CPU_THREADS", "0")])
+def test_bad_paddle_settings_name_the_variable(fake_paddle, monkeypatch, name, value):
+    from extraction.settings import SettingsError
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=name):
+        paddle.PaddleOcrEngine()
+
+
+def test_error_result_is_raised_not_read_as_an_empty_page():
+    from extraction.ocr.paddle_worker import PaddleResultError, result_to_plain
+
+    with pytest.raises(PaddleResultError, match="model settings are invalid"):
+        result_to_plain({"error": "the input params for model settings are invalid!"})  # OCRPipeline.predict's
 
 
 def test_is_available_false_without_paddleocr(fake_paddle, monkeypatch, tmp_path):

@@ -29,7 +29,8 @@ def test_sroie_receipts_convert_and_labels_are_located(fake_vllm, limit=12):
     from vllm.multimodal import tilt_processor as tp
 
     tok = tp.FakeTokenizer()
-    cfg = SimpleNamespace(max_seq_length=125000, max_question_length=256, image_limit=250, prefix_separator=" : ")
+    cfg = SimpleNamespace(max_seq_length=125000, max_question_length=256, image_limit=250, image_width=768,
+                          max_image_height=2048, crop_bboxes=True, prefix_separator=" : ")
     pre = tp.TiltPreprocessor.from_config(model_config=cfg, tokenizer=tok)
     located = total = 0
     for entry, text in sroie_documents(limit):

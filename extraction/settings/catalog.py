@@ -24,7 +24,9 @@ from extraction.settings.models import (
     PaddleTextlineOriModelSource,
     TiltModelSource,
 )
+from extraction.settings.paddle import PaddleSettings
 from extraction.settings.rapidocr import RapidOcrSettings
+from extraction.settings.tilt import TiltSettings
 from extraction.settings.worker import WorkerSettings
 
 #: In README order. A variable read by two classes (``MAX_DOCUMENT_BYTES``) is listed once,
@@ -36,7 +38,9 @@ ALL_SETTINGS: tuple[type[Settings], ...] = (
     FetchSettings,
     BucketSettings,
     ModelCacheSettings,
+    TiltSettings,
     TiltModelSource,
+    PaddleSettings,
     PaddleDetModelSource,
     PaddleRecModelSource,
     PaddleTextlineOriModelSource,

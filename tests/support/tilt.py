@@ -18,6 +18,7 @@ TILT_ENV = (
     "TILT_MODEL_PATH", "TILT_MODEL_ID", "TILT_MAX_MODEL_LEN", "TILT_GPU_MEMORY_UTILIZATION", "TILT_MAX_NUM_SEQS",
     "TILT_MAX_PAGES", "TILT_MAX_DOC_TOKENS", "TILT_QUESTION_STYLE", "TILT_QUESTIONS_FILE", "TILT_LINE_ITEMS",
     "TILT_DTYPE", "TILT_MAX_OUTPUT_TOKENS", "TILT_MAX_BATCHED_ENCODER_TOKENS", "TILT_MAX_CHUNKS_IN_BATCH",
+    "TILT_SPLIT_TALL_PAGES",
     "MODEL_CACHE_DIR",
 )
 
@@ -27,10 +28,10 @@ def drop_vllm_modules() -> None:
         del sys.modules[name]
 
 
-def make_weights(root: Path) -> Path:
+def make_weights(root: Path, config: str = '{"model_type": "tilt"}') -> Path:
     path = root / "snowflake-arctic-tilt-v1.3"
     path.mkdir(parents=True, exist_ok=True)
-    (path / "config.json").write_text('{"model_type": "tilt"}')
+    (path / "config.json").write_text(config)
     (path / "model.safetensors").write_bytes(b"\0" * 8)
     return path
 
@@ -49,8 +50,10 @@ def fake_vllm(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clean_env: None) 
     importlib.invalidate_caches()
     monkeypatch.setenv("TILT_MODEL_PATH", str(make_weights(tmp_path / "models")))
     from vllm.engine.llm_engine import Behaviour, LLMEngine
+    from vllm.multimodal import tilt_processor
 
     LLMEngine.behaviour = Behaviour()
+    tilt_processor.CROPPED.clear()
     yield LLMEngine.behaviour
     drop_vllm_modules()
 

@@ -1,9 +1,13 @@
 """Fake ``vllm.multimodal.tilt_processor``: same classes and signatures, strict input checks.
 
-Checks what the real preprocessor needs (and where it fails silently, fails loudly so tests
-catch it): boxes and page size in one unit, mode "L" page images with the page's aspect
-ratio, IndexError for a document with no non-blank word, ValueError for no pages,
-RuntimeError for a question over ``max_question_length`` tokens.
+Checks what the fork's preprocessor (vllm/multimodal/tilt_processor.py) needs, and where it
+fails silently, fails loudly so tests catch it: boxes and page size in one unit; page images
+with the page's aspect ratio; image modes as ``TiltImageProcessor`` takes them ("L" and "RGB"
+are read right, 2- and 4-channel modes raise like its ``ensure_grayscale`` view, "1", "P",
+"I", "F" and 16-bit are accepted there but divided by 255 as if 8-bit: an AssertionError
+here); an image taller than ``max_image_height`` after the resize to ``image_width`` is
+cropped there: recorded in ``CROPPED`` for the tests. IndexError for a document with no token,
+ValueError for no pages, RuntimeError for a question over ``max_question_length`` tokens.
 """
 
 from __future__ import annotations
@@ -94,7 +98,7 @@ class FakeTiltPrompt:
     pages: int
 
 
-def _check_page(i: int, page: Page) -> None:
+def _check_page(i: int, page: Page, image_width: int = 768, max_image_height: int = 2048) -> None:
     if not isinstance(page, Page):
         raise TypeError(f"page {i}: expected Page, got {type(page).__name__}")
     if len(page.words) != len(page.bboxes):
@@ -117,21 +121,33 @@ def _check_page(i: int, page: Page) -> None:
     image = page.image
     if not isinstance(image, Image):
         raise TypeError(f"page {i}: image must be a PIL image (a white 'L' image when there is none)")
-    if image.mode != "L":
-        raise AssertionError(f"page {i}: image mode {image.mode!r}; convert to 'L' first (RGBA/CMYK raise, '1'/16-bit mis-scale)")
+    channels = len(image.getbands())
+    if channels not in (1, 3):  # ensure_grayscale: image.view(3, -1) then view(1, H, W)
+        raise RuntimeError(f"shape '[1, {image.height}, {image.width}]' is invalid for input of size {channels * image.height * image.width // 3}")
+    if image.mode not in ("L", "RGB"):
+        raise AssertionError(f"page {i}: image mode {image.mode!r} is read as 8-bit by TILT (mis-scaled); convert to 'L' first")
     page_ratio = page.height / page.width
     image_ratio = image.height / image.width
     if abs(image_ratio - page_ratio) > 0.02 * page_ratio + 1.0 / image.width:
         raise AssertionError(f"page {i}: image aspect {image_ratio:.3f} differs from page aspect {page_ratio:.3f}")
+    if round(image_ratio * image_width) > max_image_height:
+        CROPPED.append((i, image_ratio))
+
+
+#: (page index, aspect) of every page whose image the real preprocessor would crop.
+CROPPED: list = []
 
 
 class TiltPreprocessor:
     def __init__(self, tokenizer: FakeTokenizer, max_length: int = 4096, max_question_length: Optional[int] = 256,
-                 image_limit: int = 250, prefix_separator: str = " : ") -> None:
+                 image_limit: int = 250, image_width: int = 768, max_image_height: int = 2048, crop_bboxes: bool = True,
+                 filter_empty_tokens: bool = True, prefix_separator: str = " : ") -> None:
         self.tokenizer = tokenizer
         self.max_length = max_length
         self.max_question_length = max_question_length
         self.image_limit = image_limit
+        self.image_width = image_width
+        self.max_image_height = max_image_height
         self.prefix_separator = prefix_separator
         self.calls: list[tuple[Document, list[Question]]] = []
 
@@ -142,6 +158,9 @@ class TiltPreprocessor:
             max_length=model_config.max_seq_length,
             max_question_length=model_config.max_question_length,
             image_limit=model_config.image_limit,
+            image_width=model_config.image_width,
+            max_image_height=model_config.max_image_height,
+            crop_bboxes=model_config.crop_bboxes,
             prefix_separator=model_config.prefix_separator,
         )
 
@@ -165,7 +184,7 @@ class TiltPreprocessor:
             raise AssertionError("pages past image_limit get no image and may break the runner: cap pages")
         tokens = 0
         for i, page in enumerate(document.pages):
-            _check_page(i, page)
+            _check_page(i, page, self.image_width, self.max_image_height)
             words = [w for w in page.words if w.strip()]
             tokens += len(self.tokenizer.encode(words, is_pretokenized=True, add_special_tokens=False).ids)
         if tokens == 0:
