@@ -122,6 +122,10 @@ class InvoiceLayout:
                 c.printed.add(name)
         return refs
 
+    def fitted(self, text: str, size: float, width: float, bold: bool = False) -> float:
+        """The size at which ``text`` fits ``width`` (never above ``size``): grid cells do not overlap."""
+        return min(size, size * width / max(self.sheet.measure(text, size, bold), 1.0))
+
     # ------------------------------------------------------------------ blocks
 
     def header(self) -> float:
@@ -179,8 +183,8 @@ class InvoiceLayout:
                 if style == "boxes":
                     s.rule(x + 2, y - self.size - 3, x + width - 2, y - self.size - 3, 0.4)
                     s.rule(x + 2, y + self.lead + 4, x + width - 2, y + self.lead + 4, 0.4)
-                s.text(x + 4, y, name.rstrip(":"), self.size * 0.85, bold=True)
-                s.text(x + 4, y + self.lead, value, self.size)
+                s.text(x + 4, y, name.rstrip(":"), self.fitted(name.rstrip(":"), self.size * 0.85, width - 10, True), bold=True)
+                s.text(x + 4, y + self.lead, value, self.fitted(value, self.size, width - 10))
             return y + self.lead * 2.6
         x = MARGIN if left else A4[0] / 2 + 30
         gap = max((s.measure(n, self.size, True) for n, _ in refs), default=0) + 12
@@ -298,8 +302,8 @@ class InvoiceLayout:
         if self.style.totals == "grid":
             width = (self.right - MARGIN) / len(rows)
             for i, (name, value, bold) in enumerate(rows):
-                s.text(MARGIN + (i + 1) * width - 4, y, name.rstrip(":"), self.size * 0.85, bold=True, align="right")
-                s.text(MARGIN + (i + 1) * width - 4, y + self.lead, value, self.size, bold=bold, align="right")
+                s.text(MARGIN + (i + 1) * width - 4, y, name.rstrip(":"), self.fitted(name.rstrip(":"), self.size * 0.85, width - 10, True), bold=True, align="right")
+                s.text(MARGIN + (i + 1) * width - 4, y + self.lead, value, self.fitted(value, self.size, width - 10, bold), bold=bold, align="right")
             return y + self.lead * 3
         for name, value, bold in rows:
             if bold and self.style.rules:
