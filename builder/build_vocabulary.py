@@ -2,7 +2,8 @@
 
 Usage::
 
-    python builder/build_vocabulary.py ../shared/datasets/sroie-train-ocr
+    python builder/build_vocabulary.py ../shared/datasets/sroie-train-ocr ../shared/datasets/sroie-dev \
+        --split eval/splits/sroie-by-shop.json --side tune
 
 Why: the CPU OCR model misreads a letter here and there ("Jaian", "SETIA ÁLAM") and drops
 spaces in large type ("SANYUSTATIONERYSHOP"). Words that many receipts print (street and town
@@ -27,22 +28,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from extraction.extractors.layout.lexicon import fold, load_lexicon  # noqa: E402
+from extraction.evaluate.manifest import Dataset, ManifestError  # noqa: E402
+from extraction.evaluate.splits import SplitError  # noqa: E402
 from extraction.extractors.layout.spelling import VOCABULARY_PATH  # noqa: E402
+from builder import split_selection  # noqa: E402
+
 _WORD = re.compile(r"[A-Za-z]{2,}")
 
 
-def transcript_lines(dataset_dir: Path) -> Iterator[list[str]]:
+def transcript_lines(dataset: Dataset) -> Iterator[list[str]]:
     """Per document, the text of its transcript lines (``x1,y1,...,x4,y4,text`` box files)."""
-    manifest = dataset_dir / "manifest.jsonl"
-    for raw in manifest.read_text(encoding="utf-8").splitlines():
-        if not raw.strip():
-            continue
-        record = json.loads(raw)
-        boxes = record.get("ocr_boxes")
-        if not boxes:
-            continue
-        path = dataset_dir / boxes
-        if not path.is_file():
+    for entry in dataset.entries:
+        path = entry.ocr_boxes
+        if path is None or not path.is_file():
             continue
         lines = []
         for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -80,11 +78,11 @@ def lexicon_words() -> set[str]:
     return words
 
 
-def build(dataset_dirs: list[Path], min_documents: int) -> dict:
+def build(datasets: list[Dataset], min_documents: int, fitted_on: str = "") -> dict:
     counts: Counter = Counter()
     total = 0
-    for directory in dataset_dirs:
-        found, n = count_words(transcript_lines(directory))
+    for dataset in datasets:
+        found, n = count_words(transcript_lines(dataset))
         counts.update(found)
         total += n
     words = {w: c for w, c in counts.items() if c >= min_documents}
@@ -92,6 +90,7 @@ def build(dataset_dirs: list[Path], min_documents: int) -> dict:
         words.setdefault(word, min_documents)
     return {
         "_about": "Document frequency of words printed on receipts (built by builder/build_vocabulary.py).",
+        "fitted_on": fitted_on,
         "documents": total,
         "min_documents": min_documents,
         "words": dict(sorted(words.items())),
@@ -103,8 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("datasets", nargs="+", type=Path, help="folders with manifest.jsonl and ocr_boxes transcripts")
     parser.add_argument("--min-documents", type=int, default=2, help="keep words seen in at least this many documents")
     parser.add_argument("--out", type=Path, default=VOCABULARY_PATH)
+    split_selection.add_arguments(parser)
     args = parser.parse_args(argv)
-    vocabulary = build(args.datasets, args.min_documents)
+    try:
+        datasets = split_selection.selected_datasets(args.datasets, args)
+    except (ManifestError, SplitError) as exc:
+        parser.error(str(exc))
+    vocabulary = build(datasets, args.min_documents, fitted_on=split_selection.describe(datasets, args))
     if vocabulary["documents"] == 0:
         parser.error("no transcripts found (each manifest line needs an ocr_boxes file)")
     args.out.write_text(json.dumps(vocabulary, indent=0, ensure_ascii=False) + "\n", encoding="utf-8")
