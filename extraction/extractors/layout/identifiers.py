@@ -107,7 +107,8 @@ def vocabulary_number(layout: PageLayout) -> Optional[ExtractedField]:
     the same line after the label, in the next segment of the row, or under the label (a
     key/value grid or "Order / Rev:" above its value). Ranked by field (invoice before contract
     before order), label strength and score, then distance; generic one-word labels ("#", "No.")
-    are not enough on their own.
+    are not enough on their own, and a label led by another word on its line ranks below one that
+    opens it.
     """
     header_rows = layout.table_header_rows
     best: tuple[tuple[float, ...], Candidate] | None = None
@@ -130,14 +131,16 @@ def vocabulary_number(layout: PageLayout) -> Optional[ExtractedField]:
                 value = token.group(0).rstrip(".-/")
                 if len(re.sub(r"\D", "", value)) < 3:
                     continue
-                key = (-rank, 1.0 if m.strength == "primary" else 0.5, m.score, -distance, -seg.index)
+                # a label led by another word on its line ("Alt Order #") names a secondary number
+                leads = not any(ch.isalnum() for ch in seg.text[: m.start])
+                key = (-rank, float(leads), 1.0 if m.strength == "primary" else 0.5, m.score, -distance, -seg.index)
                 if best is None or key > best[0]:
                     best = (key, Candidate(value, value, where, bbox=span_bbox(where, token.start(), token.end())))
                 break
     if best is None:
         return None
     rank = -best[0][0]
-    return best[1].as_field(0.75 - 0.1 * rank - 0.05 * -best[0][3])
+    return best[1].as_field(0.75 - 0.1 * rank - 0.05 * -best[0][4])
 
 
 def identifier_fields(layout: PageLayout) -> dict[str, ExtractedField]:
