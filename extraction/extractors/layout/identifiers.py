@@ -32,6 +32,16 @@ _QUALIFIER = re.compile(r"\s*\(?([^\W\d_]{3,15})\)?\s*(?=[:#]|n[o°º]\b)", re.I
 _OTHER_LABELS = ("date", "due_date", "total", "subtotal", "tax", "po_number", "other_number", "vendor_tax_id", "time", "paid", "change")
 
 
+#: A line of more words than this is running text (terms and conditions), not a key and its value.
+_PROSE_WORDS = 12
+
+
+def _is_prose(seg: Seg) -> bool:
+    """Why: terms printed under an order ("3.4 Payment ... invoices for ...") name fields in
+    sentences; the number next to such a word is a clause number, not the document's number."""
+    return len(seg.text.split()) > _PROSE_WORDS
+
+
 def _id_after(text: str, start: int) -> Optional[re.Match[str]]:
     qualifier = _QUALIFIER.match(text, start)
     if qualifier is not None and not any(has_keyword(fold(qualifier.group(1)), g) for g in _OTHER_LABELS):
@@ -56,6 +66,8 @@ def _find_identifier(layout: PageLayout, group: str, exclude: tuple[str, ...] = 
     for seg in layout.segs:
         if seg.row in header_rows:
             continue  # a table's column titles ("Référence") name columns, not header fields
+        if _is_prose(seg):
+            continue
         m = find_keyword(seg.folded, group)
         if m is None:
             continue
@@ -113,7 +125,7 @@ def vocabulary_number(layout: PageLayout) -> Optional[ExtractedField]:
     header_rows = layout.table_header_rows
     best: tuple[tuple[float, ...], Candidate] | None = None
     for seg in layout.segs:
-        if seg.row in header_rows or not any(ch.isalpha() for ch in seg.text):
+        if seg.row in header_rows or not any(ch.isalpha() for ch in seg.text) or _is_prose(seg):
             continue
         for m in match_labels(seg.text, fields=_DOCUMENT_NUMBER_FIELDS, min_score=0.9):
             if m.abbreviation and m.strength != "primary":
