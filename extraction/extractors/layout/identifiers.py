@@ -158,11 +158,13 @@ def vocabulary_number(layout: PageLayout) -> Optional[ExtractedField]:
 def identifier_fields(layout: PageLayout) -> dict[str, ExtractedField]:
     result: dict[str, ExtractedField] = {}
     number = _find_identifier(layout, "invoice_number", exclude=("po_number", "vendor_tax_id", "date"))
+    po = _find_identifier(layout, "po_number", exclude=("invoice_number",))
     if number is None:
         number = vocabulary_number(layout)
+        if number is not None and po is not None and number.value == po.value:
+            number = None  # the number under a PO label is the buyer's order: invoice number != PO number
     if number:
         result["invoice_number"] = number
-    po = _find_identifier(layout, "po_number", exclude=("invoice_number",))
     if po and (number is None or po.value != number.value):
         result["po_number"] = po
     tax_id = _find_identifier(layout, "vendor_tax_id")
