@@ -20,6 +20,7 @@ from extraction.extractors.layout.rows import PageLayout, Seg, span_bbox
 from extraction.layout import union_bbox
 from extraction.normalize.numbers import AmountMatch, format_amount
 from extraction.schema import ExtractedField, LineItem
+from extraction.vocabulary import match_labels
 
 
 def value_for_label(layout: PageLayout, seg: Seg, keyword_end: int) -> Optional[tuple[AmountMatch, Seg, int]]:
@@ -52,6 +53,34 @@ def value_for_label(layout: PageLayout, seg: Seg, keyword_end: int) -> Optional[
     return None
 
 
+def _names_total(seg: Seg) -> bool:
+    """A row title that announces the sum of the rows above ("Totals", "Total", "Gesamt")."""
+    if classify(seg)[0] == "total":
+        return True
+    return any(m.field == "total" and m.strength == "primary" for m in match_labels(seg.text, fields=("total",), min_score=0.9))
+
+
+def column_total(layout: PageLayout, first: Seg, first_amount: AmountMatch) -> tuple[AmountMatch, Seg]:
+    """The total of a column whose header is a total label ("Gross Amount" over monthly rows).
+
+    Why: a key-value grid prints the total label as a column title and the values of several
+    periods under it; the document's total is the cell of that column on the row titled as a
+    total ("Totals | 5 | $50.00"), not the first cell. Without such a row the first cell stays.
+    """
+    for row in layout.rows[first.row + 1 : first.row + 40]:
+        if row.page != first.page:
+            break
+        cells = [s for s in row.segs if min(s.bbox[2], first.bbox[2]) - max(s.bbox[0], first.bbox[0]) > 0 and money_in(s.text)]
+        if not cells:
+            continue
+        leading = min(row.segs, key=lambda s: s.bbox[0])
+        if leading is cells[0] or not _names_total(leading):
+            continue
+        found = money_in(cells[0].text)
+        return found[-1], cells[0]
+    return first_amount, first
+
+
 @dataclass
 class AmountLabel:
     cls: str
@@ -76,6 +105,8 @@ def collect_labels(layout: PageLayout) -> list[AmountLabel]:
         if hit is None:
             continue
         amount, value_seg, distance = hit
+        if distance == 2 and cls == "total":
+            amount, value_seg = column_total(layout, value_seg, amount)
         labels.append(AmountLabel(cls, m.group(0), amount.value, seg, value_seg, distance, amount.text.strip()))
     return labels
 
