@@ -18,6 +18,7 @@ Confidence grows with evidence (keyword, position, arithmetic agreement), so it 
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any, Sequence
 
@@ -26,6 +27,7 @@ from extraction.extractors.base import Extraction, ExtractionRequest
 from extraction.extractors.layout.address import drop_unpaired_quote, find_address, find_address_above, find_sender_address, repair_misread_commas
 from extraction.extractors.layout.amounts import amount_fields, may_infer_subtotal, subtotal_from_items
 from extraction.extractors.layout.calibration import calibrate, load_curves
+from extraction.extractors.layout.header_fields import learned_anchor, learned_header
 from extraction.extractors.layout.dates import date_fields, time_field, year_day_month_if_proven
 from extraction.extractors.layout.identifiers import identifier_fields
 from extraction.extractors.layout.lexicon import phrases
@@ -97,13 +99,22 @@ def extract_document(request: ExtractionRequest) -> Extraction:
     found.update(date_fields(layout, request.date_order, currency.value if currency else None, out.warnings))
     found.update(identifier_fields(layout))
     found.update(year_day_month_if_proven(layout, request.date_order, currency.value if currency else None, found))
-    vendor = find_vendor(layout)
+    ocr_pages = {page.number for page in request.text.pages if page.source != "text_layer"}
+    learned = None
+    anchor = None
+    if layout.rows[0].page in ocr_pages:  # receipts and scans; a text layer keeps the rules
+        if os.environ.get("HEADER_MODEL_MODE") == "rows":
+            learned = learned_header(layout)
+        else:
+            anchor = learned_anchor(layout)
+    vendor = (learned.vendor, learned.vendor_rows) if learned else find_vendor(layout, anchor)
     if vendor:
         found["vendor_name"] = vendor[0]
-        address = find_sender_address(vendor[1]) or find_address(layout, vendor[1]) or find_address_above(layout, vendor[1])
+        address = (learned.address if learned else None) or (
+            find_sender_address(vendor[1]) or find_address(layout, vendor[1]) or find_address_above(layout, vendor[1])
+        )
         if address:
             found["vendor_address"] = address
-    ocr_pages = {page.number for page in request.text.pages if page.source != "text_layer"}
     confirmed = words_on_several_lines([row.text for row in layout.rows]) if ocr_pages else frozenset()
     for name in ("vendor_name", "vendor_address"):
         if name in found and found[name].page in ocr_pages:
