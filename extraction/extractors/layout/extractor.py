@@ -33,7 +33,7 @@ from extraction.extractors.layout.identifiers import identifier_fields
 from extraction.extractors.layout.lexicon import phrases
 from extraction.extractors.layout.marks import currency_field, document_type_field, payment_field
 from extraction.extractors.layout.rows import build_layout
-from extraction.extractors.layout.spelling import correct_text, words_on_several_lines
+from extraction.extractors.layout.spelling import correct_text, prints_accents, words_on_several_lines
 from extraction.extractors.layout.tables import extract_line_items
 from extraction.extractors.layout.vendor import find_vendor
 from extraction.schema import ExtractedField
@@ -116,9 +116,10 @@ def extract_document(request: ExtractionRequest) -> Extraction:
         if address:
             found["vendor_address"] = address
     confirmed = words_on_several_lines([row.text for row in layout.rows]) if ocr_pages else frozenset()
+    fold_accents = bool(ocr_pages) and not prints_accents([row.text for row in layout.rows])
     for name in ("vendor_name", "vendor_address"):
         if name in found and found[name].page in ocr_pages:
-            value = correct_text(str(found[name].value), as_printed=confirmed)
+            value = correct_text(str(found[name].value), as_printed=confirmed, fold_accents=fold_accents)
             if name == "vendor_address":
                 value = repair_misread_commas(drop_unpaired_quote(value))
             found[name] = found[name].model_copy(update={"value": value})
