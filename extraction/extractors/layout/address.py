@@ -214,9 +214,3 @@ def _before_contact(row: Any) -> Optional[str]:
     if address_score(PlainText(head)) < 1.0:
         return None
     return head
-
-
-# the same cleaning for rows the header-line classifier picks (:mod:`.header_fields`)
-TRAILING_TAX_ID = _TRAILING_TAX_ID
-before_contact = _before_contact
-row_text_without_ids = _row_text_without_ids

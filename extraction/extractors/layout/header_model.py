@@ -13,33 +13,21 @@ weak, the rule finders (:mod:`.vendor`, :mod:`.address`) decide as before.
 from __future__ import annotations
 
 import json
-import math
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional, Sequence
 
 from extraction.extractors.layout.header_features import FEATURE_NAMES, header_features, header_rows
-from extraction.extractors.layout.rows import PageLayout, Row
+from extraction.extractors.layout.rows import PageLayout
 
 MODEL_PATH = Path(__file__).with_name("data") / "header_classifier.onnx"
 
 #: class order of the model's probability output
 CLASSES = ("other", "vendor", "address")
 
-#: longest runs the decoder takes (SROIE names span up to 3 rows, addresses up to 6)
+#: longest label runs the trainer places (SROIE names span up to 3 rows, addresses up to 6)
 MAX_VENDOR_ROWS = 3
 MAX_ADDRESS_ROWS = 7
-
-
-@dataclass(frozen=True)
-class HeaderReading:
-    """The rows the model reads as the name and the address, with its probability for each run."""
-
-    vendor: list[Row]
-    vendor_probability: float
-    address: list[Row]
-    address_probability: float
 
 
 class HeaderModel:
@@ -86,30 +74,6 @@ def model_record(path: Optional[str] = None) -> dict:
         return {}
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-4), 1 - 1e-4)
-    return math.log(p / (1 - p))
-
-
-def best_run(scores: Sequence[float], allowed: Sequence[bool], max_len: int) -> Optional[tuple[int, int]]:
-    """The contiguous run of allowed rows (at most ``max_len``) with the largest sum of scores.
-
-    Scores are log-odds, so the sum is the run's evidence against the rows around it; a run
-    holds at least one row even when every score is negative (the best single row)."""
-    best: Optional[tuple[float, int, int]] = None
-    for start in range(len(scores)):
-        if not allowed[start]:
-            continue
-        total = 0.0
-        for end in range(start, min(start + max_len, len(scores))):
-            if not allowed[end]:
-                break
-            total += scores[end]
-            if best is None or total > best[0]:
-                best = (total, start, end)
-    return None if best is None else (best[1], best[2])
-
-
 def vendor_anchor(layout: PageLayout, model: HeaderModel, rule_choice: Optional[int], limit: int, margin: float) -> Optional[tuple[int, float]]:
     """(row index, probability) of the row most likely the vendor name among the first ``limit``,
     when the model prefers it to the rules' choice by more than ``margin`` (probability points)."""
@@ -122,33 +86,3 @@ def vendor_anchor(layout: PageLayout, model: HeaderModel, rule_choice: Optional[
         if best == rule_choice or probs[best][1] - probs[rule_choice][1] <= margin:
             return rule_choice, probs[rule_choice][1]
     return best, probs[best][1]
-
-
-def read_header(layout: PageLayout, model: HeaderModel) -> Optional[HeaderReading]:
-    """The model's name run and the address run next to it (after it, else before it)."""
-    rows = header_rows(layout)
-    if not rows:
-        return None
-    probs = model.probabilities(header_features(layout, rows))
-    vendor_scores = [_logit(p[1]) for p in probs]
-    run = best_run(vendor_scores, [True] * len(rows), MAX_VENDOR_ROWS)
-    if run is None:
-        return None
-    v0, v1 = run
-    vendor_p = min(probs[i][1] for i in range(v0, v1 + 1))
-    address_scores = [_logit(p[2]) for p in probs]
-    allowed = [not (v0 <= i <= v1) for i in range(len(rows))]
-    after = best_run(address_scores[v1 + 1 :], allowed[v1 + 1 :], MAX_ADDRESS_ROWS)
-    address: list[Row] = []
-    address_p = 0.0
-    if after is not None:
-        a0, a1 = after[0] + v1 + 1, after[1] + v1 + 1
-        address_p = min(probs[i][2] for i in range(a0, a1 + 1))
-        address = rows[a0 : a1 + 1]
-    if address_p < 0.5 and v0 > 0:
-        before = best_run(address_scores[:v0], allowed[:v0], MAX_ADDRESS_ROWS)
-        if before is not None:
-            p = min(probs[i][2] for i in range(before[0], before[1] + 1))
-            if p > address_p:
-                address, address_p = rows[before[0] : before[1] + 1], p
-    return HeaderReading(rows[v0 : v1 + 1], vendor_p, address, address_p)

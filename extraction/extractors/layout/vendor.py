@@ -243,7 +243,3 @@ def find_vendor(layout: PageLayout, anchor: Optional[tuple[int, float]] = None) 
     conf = (anchor[1] if anchor is not None else 0.4 + 0.15 * max(min(best[0], 3.0), 0.0)) * ocr_confidence(chosen)
     field = Candidate(text, raw, chosen[0].segs[0], bbox=bbox).as_field(conf)
     return field, chosen
-
-
-#: the name part of a header row, for rows the header-line classifier picks (:mod:`.header_fields`)
-vendor_row_text = _vendor_row_text
