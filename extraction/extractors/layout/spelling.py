@@ -183,8 +183,8 @@ def strip_accents(text: str) -> str:
 
 def _look_alike(word: str, vocab: Vocabulary) -> Optional[str]:
     """The known word one look-alike swap away (or one stray trailing stroke: "BHDI")."""
-    if len(word) < 3:
-        return None
+    if len(word) < 3 or (len(word) == 3 and word.isalpha()):
+        return None  # "AIK", "HON", "WAH": three letters are as often a name as a slip ("AIR", "NON", "WAN")
     upper = word.upper()
     candidates: dict[str, int] = {}
     for index, ch in enumerate(upper):
