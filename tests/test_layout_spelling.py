@@ -74,7 +74,8 @@ def test_words_without_a_proven_repair_are_left_alone(text: str) -> None:
 
 def test_segment_prefers_fewest_known_parts() -> None:
     assert segment("SANYUSTATIONERYSHOP", VOCAB) == ["SANYU", "STATIONERY", "SHOP"]
-    assert segment("SANYUXQZSHOPSTATIONERY", VOCAB) is None  # an unknown piece: no split
+    assert segment("SHOPXQZSTATIONERY", VOCAB) is None  # an unknown piece between known words: no split
+    assert segment("SANYUXQZSHOPSTATIONERY", VOCAB) == ["SANYUXQZ", "SHOP", "STATIONERY"]  # the shop's own word leads
 
 
 def test_empty_vocabulary_changes_nothing() -> None:

@@ -16,6 +16,7 @@ from pydantic.fields import FieldInfo
 
 from extraction.settings.base import Settings, SettingsError, load_settings
 from extraction.settings.fetch import BucketSettings, FetchSettings
+from extraction.settings.header_model import HeaderModelSettings
 from extraction.settings.limits import Limits
 from extraction.settings.models import (
     ModelCacheSettings,
@@ -34,6 +35,7 @@ from extraction.settings.worker import WorkerSettings
 ALL_SETTINGS: tuple[type[Settings], ...] = (
     WorkerSettings,
     RapidOcrSettings,
+    HeaderModelSettings,
     Limits,
     FetchSettings,
     BucketSettings,

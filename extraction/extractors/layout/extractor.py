@@ -19,22 +19,26 @@ Confidence grows with evidence (keyword, position, arithmetic agreement), so it 
 from __future__ import annotations
 
 import time
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 from extraction.errors import DocumentError, ErrorCode
 from extraction.extractors.base import Extraction, ExtractionRequest
 from extraction.extractors.layout.address import drop_unpaired_quote, find_address, find_address_above, find_sender_address, repair_misread_commas
 from extraction.extractors.layout.amounts import amount_fields, may_infer_subtotal, subtotal_from_items
 from extraction.extractors.layout.calibration import calibrate, load_curves
+from extraction.extractors.layout.header_fields import learned_anchor
+from extraction.extractors.layout.header_model import HeaderModel, load_model
 from extraction.extractors.layout.dates import date_fields, time_field, year_day_month_if_proven
 from extraction.extractors.layout.identifiers import identifier_fields
 from extraction.extractors.layout.lexicon import phrases
 from extraction.extractors.layout.marks import currency_field, document_type_field, payment_field
 from extraction.extractors.layout.rows import build_layout
-from extraction.extractors.layout.spelling import correct_text, words_on_several_lines
+from extraction.extractors.layout.spelling import correct_text, prints_accents, words_on_several_lines
 from extraction.extractors.layout.tables import extract_line_items
 from extraction.extractors.layout.vendor import find_vendor
 from extraction.schema import ExtractedField
+from extraction.settings import load_settings
+from extraction.settings.header_model import HeaderModelSettings
 
 
 def is_available() -> bool:
@@ -45,10 +49,12 @@ def is_available() -> bool:
 class RulesExtractor:
     name = "rules"
 
-    def __init__(self, calibration: bool = True) -> None:
+    def __init__(self, calibration: bool = True, header_model: Optional[HeaderModelSettings] = None) -> None:
         started = time.perf_counter()
         phrases("total")  # warm the lexicon caches at load time, not on the first document
         self.curves = load_curves() if calibration else {}
+        settings = header_model or load_settings(HeaderModelSettings)
+        self.header_model = load_model(settings.path) if settings.mode == "anchor" else None
         self.load_seconds = time.perf_counter() - started
 
     def describe(self) -> dict[str, Any]:
@@ -56,6 +62,7 @@ class RulesExtractor:
             "name": self.name,
             "kind": "layout rules",
             "calibrated_fields": sorted(self.curves),
+            "header_model": self.header_model is not None,
             "load_ms": round(self.load_seconds * 1000, 1),
         }
 
@@ -63,7 +70,7 @@ class RulesExtractor:
         results: list[Extraction | DocumentError] = []
         for request in requests:
             try:
-                result = extract_document(request)
+                result = extract_document(request, self.header_model)
                 for name, found in result.fields.items():
                     if name in self.curves:
                         found.confidence = round(calibrate(name, found.confidence, self.curves), 3)
@@ -75,7 +82,7 @@ class RulesExtractor:
         return results
 
 
-def extract_document(request: ExtractionRequest) -> Extraction:
+def extract_document(request: ExtractionRequest, header_model: Optional[HeaderModel] = None) -> Extraction:
     layout = build_layout(request.text)
     wanted = set(request.fields)
     out = Extraction()
@@ -97,17 +104,20 @@ def extract_document(request: ExtractionRequest) -> Extraction:
     found.update(date_fields(layout, request.date_order, currency.value if currency else None, out.warnings))
     found.update(identifier_fields(layout))
     found.update(year_day_month_if_proven(layout, request.date_order, currency.value if currency else None, found))
-    vendor = find_vendor(layout)
+    ocr_pages = {page.number for page in request.text.pages if page.source != "text_layer"}
+    # receipts and scans only: the classifier learnt OCR lines; a text layer keeps the rules
+    anchor = learned_anchor(layout, header_model) if layout.rows[0].page in ocr_pages else None
+    vendor = find_vendor(layout, anchor)
     if vendor:
         found["vendor_name"] = vendor[0]
         address = find_sender_address(vendor[1]) or find_address(layout, vendor[1]) or find_address_above(layout, vendor[1])
         if address:
             found["vendor_address"] = address
-    ocr_pages = {page.number for page in request.text.pages if page.source != "text_layer"}
     confirmed = words_on_several_lines([row.text for row in layout.rows]) if ocr_pages else frozenset()
+    fold_accents = bool(ocr_pages) and not prints_accents([row.text for row in layout.rows])
     for name in ("vendor_name", "vendor_address"):
         if name in found and found[name].page in ocr_pages:
-            value = correct_text(str(found[name].value), as_printed=confirmed)
+            value = correct_text(str(found[name].value), as_printed=confirmed, fold_accents=fold_accents)
             if name == "vendor_address":
                 value = repair_misread_commas(drop_unpaired_quote(value))
             found[name] = found[name].model_copy(update={"value": value})

@@ -37,7 +37,7 @@ def is_stop_line(seg: Any) -> bool:
         return True
     if find_dates(seg.text) or find_times(seg.text):
         return True
-    if classify(seg)[0] in ("total", "subtotal", "tax", "paid", "change") and money_in(seg.text):
+    if money_in(seg.text) and classify(seg)[0] in ("total", "subtotal", "tax", "paid", "change"):
         return True
     if is_title(seg):
         return True

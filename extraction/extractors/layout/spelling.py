@@ -55,12 +55,18 @@ def load_vocabulary(path: Path = VOCABULARY_PATH) -> Vocabulary:
         return Vocabulary({})
 
 
-def correct_text(text: str, vocabulary: Optional[Vocabulary] = None, as_printed: frozenset[str] = frozenset()) -> str:
+def correct_text(
+    text: str, vocabulary: Optional[Vocabulary] = None, as_printed: frozenset[str] = frozenset(), fold_accents: bool = False
+) -> str:
     """``text`` with each unknown word replaced by its repair, when one is proven.
 
     ``as_printed``: upper-case words the page itself confirms (read the same way on several
     lines, "PANDAH INDAH" in the name and the address); they are left alone.
+    ``fold_accents``: the page's language prints no accents (:func:`prints_accents` is false), so
+    an accent in the text is the OCR's invention ("Restäurants") and is dropped.
     """
+    if fold_accents:
+        text = strip_accents(text)
     vocab = vocabulary if vocabulary is not None else load_vocabulary()
     if not vocab.counts:
         return text
@@ -88,6 +94,26 @@ def _fix_lowercase_initial(text: str, vocab: Vocabulary) -> str:
         return found[0] if len(found) == 1 else word
 
     return _LOWER_WORD.sub(repair, text)
+
+
+#: accented words a page may show and still be in a language written without accents (OCR noise)
+MAX_STRAY_ACCENTS = 2
+
+
+def prints_accents(lines: list[str]) -> bool:
+    """Whether the page's language writes accents: more accented words than OCR would invent.
+
+    Why page evidence, not a word list: a French or German page prints accents on many words
+    ("Téléphone", "Straße", "Montant à payer"); an English or Malay page read by OCR shows one
+    or two stray ones ("Restäurants"), which must go for the name to match as printed."""
+    accented = 0
+    total = 0
+    for line in lines:
+        for word in re.findall(r"[^\W\d_]{2,}", line):
+            total += 1
+            if strip_accents(word) != word:
+                accented += 1
+    return accented > max(MAX_STRAY_ACCENTS, 0.03 * total)
 
 
 def words_on_several_lines(lines: list[str], min_lines: int = 2) -> frozenset[str]:
@@ -157,8 +183,8 @@ def strip_accents(text: str) -> str:
 
 def _look_alike(word: str, vocab: Vocabulary) -> Optional[str]:
     """The known word one look-alike swap away (or one stray trailing stroke: "BHDI")."""
-    if len(word) < 3:
-        return None
+    if len(word) < 3 or (len(word) == 3 and word.isalpha()):
+        return None  # "AIK", "HON", "WAH": three letters are as often a name as a slip ("AIR", "NON", "WAN")
     upper = word.upper()
     candidates: dict[str, int] = {}
     for index, ch in enumerate(upper):
@@ -216,10 +242,54 @@ def segment(word: str, vocab: Vocabulary, max_parts: int = 4) -> Optional[list[s
                 best[end] = option
     result = best[n]
     if result is None or result[0] < 2:
-        return None
+        return _segment_with_name(upper, vocab, max_parts)
     if result[0] == 2 and n < 13:
         return None  # "BOOKCENTRE", "BOOKSTORES": short two-word runs are usually printed compounds
     return result[2]
+
+
+def _known_split(text: str, vocab: Vocabulary, max_parts: int) -> Optional[list[str]]:
+    """``text`` cut into known words of three letters or more (fewest parts, then most frequent)."""
+    n = len(text)
+    best: list[Optional[tuple[int, float, list[str]]]] = [None] * (n + 1)
+    best[0] = (0, 0.0, [])
+    for end in range(3, n + 1):
+        for start in range(0, end - 2):
+            prev = best[start]
+            piece = text[start:end]
+            if prev is None or prev[0] >= max_parts or not vocab.known(piece, 3 if len(piece) == 3 else 2):
+                continue  # a four-letter word seen twice ("SHOP") counts; three letters match too easily
+            option = (prev[0] + 1, prev[1] - vocab.count(piece) ** 0.5, prev[2] + [piece])
+            if best[end] is None or option[:2] < best[end][:2]:  # type: ignore[index]
+                best[end] = option
+    found = best[n]
+    return found[2] if found else None
+
+
+#: a name the vocabulary cannot know (the shop's own word) has at least this many letters
+MIN_NAME_PIECE = 4
+
+
+def _segment_with_name(upper: str, vocab: Vocabulary, max_parts: int) -> Optional[list[str]]:
+    """"SANYUSTATIONERYSHOP" -> SANYU STATIONERY SHOP: known words plus one word no vocabulary
+    holds (the shop's own name) at the start or the end.
+
+    Why: a vocabulary only knows the names of shops it was built on; the common words around a
+    new shop's name ("STATIONERY", "SHOP", "TRADING") still show where the spaces were. At least
+    three parts and known words covering half the letters, so a single long word is never cut
+    (measured on held-out shop names: no single word split)."""
+    n = len(upper)
+    best: Optional[tuple[tuple[int, float], list[str]]] = None
+    for cut in range(MIN_NAME_PIECE, n - 2):
+        for name, rest, leading in ((upper[:cut], upper[cut:], True), (upper[n - cut :], upper[: n - cut], False)):
+            parts = _known_split(rest, vocab, max_parts - 1)
+            if not parts or len(parts) < 2 or 2 * sum(len(p) for p in parts) < n:
+                continue
+            split = [name, *parts] if leading else [*parts, name]
+            key = (len(split), -sum(vocab.count(p) ** 0.5 for p in parts))
+            if best is None or key < best[0]:
+                best = (key, split)
+    return best[1] if best else None
 
 
 def _like_case(fixed: str, original: str) -> str:

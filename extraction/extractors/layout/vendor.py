@@ -131,43 +131,68 @@ def _header_block(layout: PageLayout) -> list[Any]:
     return header
 
 
-def find_vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Any]]]:
+def header_block(layout: PageLayout) -> list[Any]:
+    """The rows a vendor name is looked for in: the first page's top, up to a date or a table."""
+    return _header_block(layout)
+
+
+def row_scores(header: list[Any]) -> list[Optional[float]]:
+    """The rules' evidence that each header row is the vendor name; None for rows that cannot be.
+
+    Also a feature of the header-line classifier (:mod:`.header_features`), which learns when to
+    trust it."""
+    if not header:
+        return []
+    heights = sorted(r.height for r in header)
+    median_h = heights[len(heights) // 2]
+    return [_row_score(header, i, median_h) for i in range(len(header))]
+
+
+def _row_score(header: list[Any], i: int, median_h: float) -> Optional[float]:
+    row = header[i]
+    text = row.text.strip()
+    name = clean_vendor(text)  # judged without the registration number printed beside it
+    letters = sum(ch.isalpha() for ch in name)
+    if letters < 3 or letters < 0.5 * len(name.replace(" ", "")):
+        return None
+    sender = sender_name(text)
+    judged = sender if sender is not None else _PAREN.sub(" ", text)
+    if REG_NO.match(text) or is_stop_line(PlainText(judged)):
+        return None  # judged on the name: "DION REALTIES SDN BHD (CO. NO:20154-T)", "ACME GmbH · Street 1 · Town · USt-IdNr ..."
+    if has_keyword(row.folded, "boilerplate") and find_keyword(row.folded, "company_suffix") is None:
+        return None  # "THANK YOU", "TQ FOR SHOPPING WITH ...", "SHOPPING HOURS"
+    score = 1.0
+    if sender is not None:  # "ACME AG - Street 1 - 12345 Town": the name part of a sender line
+        score += 0.3
+    else:
+        # a branch in parentheses ("(TAMAN DAYA) SDN BHD") is part of the name, not an address
+        score -= 0.8 * address_score(PlainText(_PAREN.sub(" ", row.text)))
+    if find_keyword(row.folded, "company_suffix") is not None:
+        score += 1.0
+    score += 0.8 * max(min(row.height / max(median_h, 1.0) - 1.0, 1.0), -0.5)
+    score -= 0.12 * i
+    if i + 1 < len(header) and REG_NO.match(header[i + 1].text.strip()):
+        score += 1.0  # the legal name sits right above its registration number
+    upper = sum(ch.isupper() for ch in text) / max(letters, 1)
+    score += 0.6 * upper - 0.4
+    if upper == 0:
+        score -= 0.4  # printed names are rarely all lower-case (handwriting, noise)
+    return score
+
+
+def find_vendor(layout: PageLayout, anchor: Optional[tuple[int, float]] = None) -> Optional[tuple[ExtractedField, list[Any]]]:
+    """The vendor name and its rows. ``anchor``: (header row index, confidence) chosen by the
+    header-line classifier; without it the rules' best-scored row is the name's anchor."""
     header = _header_block(layout)
     if not header:
         return None
-    heights = sorted(r.height for r in header)
-    median_h = heights[len(heights) // 2]
     best: tuple[float, int] | None = None
-    for i, row in enumerate(header):
-        text = row.text.strip()
-        name = clean_vendor(text)  # judged without the registration number printed beside it
-        letters = sum(ch.isalpha() for ch in name)
-        if letters < 3 or letters < 0.5 * len(name.replace(" ", "")):
-            continue
-        sender = sender_name(text)
-        judged = sender if sender is not None else _PAREN.sub(" ", text)
-        if REG_NO.match(text) or is_stop_line(PlainText(judged)):
-            continue  # judged on the name: "DION REALTIES SDN BHD (CO. NO:20154-T)", "ACME GmbH · Street 1 · Town · USt-IdNr ..."
-        if has_keyword(row.folded, "boilerplate") and find_keyword(row.folded, "company_suffix") is None:
-            continue  # "THANK YOU", "TQ FOR SHOPPING WITH ...", "SHOPPING HOURS"
-        score = 1.0
-        if sender is not None:  # "ACME AG - Street 1 - 12345 Town": the name part of a sender line
-            score += 0.3
-        else:
-            # a branch in parentheses ("(TAMAN DAYA) SDN BHD") is part of the name, not an address
-            score -= 0.8 * address_score(PlainText(_PAREN.sub(" ", row.text)))
-        if find_keyword(row.folded, "company_suffix") is not None:
-            score += 1.0
-        score += 0.8 * max(min(row.height / max(median_h, 1.0) - 1.0, 1.0), -0.5)
-        score -= 0.12 * i
-        if i + 1 < len(header) and REG_NO.match(header[i + 1].text.strip()):
-            score += 1.0  # the legal name sits right above its registration number
-        upper = sum(ch.isupper() for ch in text) / max(letters, 1)
-        score += 0.6 * upper - 0.4
-        if upper == 0:
-            score -= 0.4  # printed names are rarely all lower-case (handwriting, noise)
-        if best is None or score > best[0]:
-            best = (score, i)
+    if anchor is not None and 0 <= anchor[0] < len(header):
+        best = (anchor[1], anchor[0])
+    else:
+        for i, score in enumerate(row_scores(header)):
+            if score is not None and (best is None or score > best[0]):
+                best = (score, i)
     if best is None:
         return None
     first = last = best[1]
@@ -215,6 +240,6 @@ def find_vendor(layout: PageLayout) -> Optional[tuple[ExtractedField, list[Any]]
     if not text:
         return None
     bbox = union_bbox([r.bbox for r in chosen])
-    conf = (0.4 + 0.15 * max(min(best[0], 3.0), 0.0)) * ocr_confidence(chosen)
+    conf = (anchor[1] if anchor is not None else 0.4 + 0.15 * max(min(best[0], 3.0), 0.0)) * ocr_confidence(chosen)
     field = Candidate(text, raw, chosen[0].segs[0], bbox=bbox).as_field(conf)
     return field, chosen
