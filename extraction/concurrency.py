@@ -278,8 +278,15 @@ def read_job_documents(pipeline: Any, fetched: Iterable[Any], options: Any, tota
     """Every document of a job loaded and read, ``(prepared, doc)`` in input order: on the
     pipeline's reader processes when the job has several documents, else in this process."""
     readers = pipeline.readers if total > 1 and not pipeline.wants_page_images else None
+    faults = getattr(pipeline, "faults", None)
+
+    def stopped() -> bool:  # a fatal fault: the documents not reached are left to the caller
+        return faults is not None and faults.reason is not None
+
     if readers is None:
         for prepared, doc, data in admit_documents(fetched, pipeline.limits):
+            if stopped():
+                return
             if data is not None:
                 pipeline.read_prepared(prepared, data, options, doc.password)
             yield prepared, doc
@@ -288,6 +295,8 @@ def read_job_documents(pipeline: Any, fetched: Iterable[Any], options: Any, tota
 
     def items() -> Iterator[tuple[Any, Optional[bytes], Optional[str]]]:
         for prepared, doc, data in admit_documents(fetched, pipeline.limits):
+            if stopped():
+                return
             docs.append(doc)
             yield prepared, data, doc.password
 

@@ -33,7 +33,7 @@ OCR_ENGINES: dict[str, EngineSpec] = {
 
 EXTRACTORS: dict[str, EngineSpec] = {
     "tilt": EngineSpec("extraction.extractors.tilt:TiltExtractor", "extraction.extractors.tilt:is_available", gpu=True),
-    "rules": EngineSpec("extraction.extractors.rules:RulesExtractor", "extraction.extractors.rules:is_available"),
+    "rules": EngineSpec("extraction.extractors.layout.extractor:RulesExtractor", "extraction.extractors.layout.extractor:is_available"),
 }
 
 

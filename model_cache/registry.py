@@ -27,8 +27,9 @@ class ModelSpec:
     """A model the worker may load.
 
     ``required`` lists glob patterns that must each match at least one file for a directory
-    to count as this model; ``a|b`` means either pattern. ``model_name`` is the name the
-    loading library expects next to the directory (PaddleOCR raises on a mismatch).
+    to count as this model; ``a|b`` means either alternative, ``a+b`` an alternative that
+    needs both. ``model_name`` is the name the loading library expects next to the directory
+    (PaddleOCR raises on a mismatch).
     """
 
     name: str
@@ -54,6 +55,10 @@ class ModelSpec:
         return f"{self.env_prefix}_MODEL_DIR"
 
 
+#: The model files PaddleX can run: ``inference.json`` or ``.pdmodel`` with ``.pdiparams``, or ONNX.
+PADDLE_MODEL_FILES = "inference.json+inference.pdiparams|inference.pdmodel+inference.pdiparams|inference.onnx"
+
+
 def _paddle(name: str, source: type[PaddleModelSource], description: str, optional: bool = False) -> ModelSpec:
     settings = load_settings(source)
     return ModelSpec(
@@ -61,7 +66,10 @@ def _paddle(name: str, source: type[PaddleModelSource], description: str, option
         repo_id=settings.repo_id,
         revision=settings.model_revision,
         group="ocr",
-        required=("inference.yml", "inference.pdiparams|inference.onnx"),
+        # What PaddleX loads: a Paddle program (inference.json, or .pdmodel from older exports)
+        # with its weights, or an ONNX model for engine="onnxruntime". A folder with only the
+        # weights passes a looser check and then fails inside PaddleX ("No Paddle model files").
+        required=("inference.yml", PADDLE_MODEL_FILES),
         allow_patterns=("*.yml", "*.json", "*.pdiparams", "*.pdmodel", "*.onnx", "*.txt"),
         model_name=settings.model,
         env_prefix=source.model_config["env_prefix"].rstrip("_"),
@@ -121,7 +129,12 @@ def missing_required(spec: ModelSpec, directory: Path) -> list[str]:
         return list(spec.required)
     missing = []
     for pattern in spec.required:
-        alternatives = pattern.split("|")
-        if not any(fnmatch.fnmatch(n, alt) for n in names for alt in alternatives):
+        alternatives = [alt.split("+") for alt in pattern.split("|")]
+        if not any(all(any(fnmatch.fnmatch(n, part) for n in names) for part in parts) for parts in alternatives):
             missing.append(pattern)
     return missing
+
+
+def readable(pattern: str) -> str:
+    """``a+b|c`` -> ``a and b, or c`` (for messages)."""
+    return ", or ".join(" and ".join(alt.split("+")) for alt in pattern.split("|"))

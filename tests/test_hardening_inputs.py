@@ -14,7 +14,7 @@ from extraction.settings.limits import Limits
 from extraction.documents import PDFIUM_LOCK, load_document
 from extraction.errors import DocumentError, ErrorCode
 from extraction.pipeline import JobInputError, Pipeline
-from tests.conftest import FakeExtractor, FakeOcr
+from tests.support.engines import FakeExtractor, FakeOcr
 
 LIMITS = Limits()
 

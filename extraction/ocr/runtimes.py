@@ -14,6 +14,7 @@ float32 in about 0.6 of it with identical text (``benchmarks/compare_engines.py`
 from __future__ import annotations
 
 import importlib.util
+import locale
 import logging
 import queue
 import threading
@@ -102,6 +103,10 @@ class OrtSession(_Session):
 
 _CORE: Any = None
 _CORE_LOCK = threading.Lock()
+#: OpenVINO's ONNX reader sets the C locale while it parses and puts back what it found: two
+#: compilations at once can leave the process in the C locale (ASCII as every file's default
+#: encoding). Compilations therefore take turns, and the locale is put back after each.
+_COMPILE_LOCK = threading.Lock()
 
 
 def _openvino_core(cache_dir: Optional[Path]) -> Any:
@@ -132,7 +137,13 @@ class OpenVinoSession(_Session):
         if options.precision != "auto":
             config["INFERENCE_PRECISION_HINT"] = options.precision
         core = _openvino_core(options.cache_dir)
-        self._compiled = core.compile_model(str(path), "CPU", config)  # from the path: the cache applies
+        with _COMPILE_LOCK:
+            saved = locale.setlocale(locale.LC_ALL)
+            try:
+                self._compiled = core.compile_model(str(path), "CPU", config)  # from the path: the cache applies
+            finally:
+                if locale.setlocale(locale.LC_ALL) != saved:
+                    locale.setlocale(locale.LC_ALL, saved)
         self._idle: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
 
     @property

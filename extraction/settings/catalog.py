@@ -15,6 +15,7 @@ from typing import Any, Mapping
 from pydantic.fields import FieldInfo
 
 from extraction.settings.base import Settings, SettingsError, load_settings
+from extraction.settings.concurrency import ConcurrencySettings
 from extraction.settings.fetch import BucketSettings, FetchSettings
 from extraction.settings.limits import Limits
 from extraction.settings.models import (
@@ -24,7 +25,9 @@ from extraction.settings.models import (
     PaddleTextlineOriModelSource,
     TiltModelSource,
 )
+from extraction.settings.paddle import PaddleSettings
 from extraction.settings.rapidocr import RapidOcrSettings
+from extraction.settings.tilt import TiltSettings
 from extraction.settings.worker import WorkerSettings
 
 #: In README order. A variable read by two classes (``MAX_DOCUMENT_BYTES``) is listed once,
@@ -32,11 +35,14 @@ from extraction.settings.worker import WorkerSettings
 ALL_SETTINGS: tuple[type[Settings], ...] = (
     WorkerSettings,
     RapidOcrSettings,
+    ConcurrencySettings,
     Limits,
     FetchSettings,
     BucketSettings,
     ModelCacheSettings,
+    TiltSettings,
     TiltModelSource,
+    PaddleSettings,
     PaddleDetModelSource,
     PaddleRecModelSource,
     PaddleTextlineOriModelSource,
