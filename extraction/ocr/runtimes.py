@@ -131,7 +131,8 @@ class OpenVinoSession(_Session):
 
     def __init__(self, path: Path, options: SessionOptions) -> None:
         super().__init__(path)
-        config: dict[str, str] = {"PERFORMANCE_HINT": "LATENCY"}
+        # no pinning: reader processes share the cores, and a pinned one would keep its first core
+        config: dict[str, str] = {"PERFORMANCE_HINT": "LATENCY", "ENABLE_CPU_PINNING": "NO"}
         if options.threads and options.threads > 0:
             config["INFERENCE_NUM_THREADS"] = str(options.threads)
         if options.precision != "auto":
