@@ -116,6 +116,14 @@ class Reader:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def kill(self) -> None:
+        """Stop the process now and reap it (a killed reader may still look alive for a moment)."""
+        self.process.kill()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            log.error("reader process %d did not end after being killed", self.process.pid)
+
     def close(self) -> None:
         if self.alive:
             try:
@@ -212,6 +220,7 @@ class ReaderPool:
     def _read_one(self, prepared: Any, data: bytes, options: Any, password: Optional[str], fallback: Callable[..., None]) -> Any:
         """Read one document on the next idle reader; every failure becomes this document's error."""
         reader = self._idle.get()
+        broken = False  # the reader was stopped or died: it is replaced, never handed out again
         try:
             outcome = reader.read(prepared.doc_id, data, options, password, self.timeout_s + GRACE_S)
             outcome.timings_ms = {**prepared.timings_ms, **outcome.timings_ms}
@@ -219,20 +228,23 @@ class ReaderPool:
         except ReaderUnavailable:
             fallback(prepared, data, options, password)
         except TimeoutError:
+            broken = True
             log.error("document %s outlived its budget in a reader process; the reader is replaced", prepared.doc_id)
             prepared.error = DocumentError(ErrorCode.TIMEOUT, f"the document was not read within its {self.timeout_s:g}s budget")
         except ReaderDied:
+            broken = True
             log.error("document %s stopped its reader process; the reader is replaced", prepared.doc_id)
             prepared.error = DocumentError(ErrorCode.OCR_FAILED, "reading the document stopped the OCR process; the document may be corrupt")
         except Exception as exc:  # noqa: BLE001 - one document's failure stays its own
             log.error("reading %s in a reader process failed: %s", prepared.doc_id, type(exc).__name__)
             prepared.error = DocumentError(ErrorCode.INTERNAL_ERROR, "unexpected error while reading the document")
         finally:
-            if reader.alive or reader._ready is False:
-                self._idle.put(reader)
-            else:
+            if broken or (reader._ready and not reader.alive):
+                reader.kill()
                 self.replaced += 1
                 self._idle.put(self._new_reader())
+            else:
+                self._idle.put(reader)
         return prepared
 
 

@@ -100,8 +100,8 @@ class RapidOcrEngine:
             "params": {k: v for k, v in self.params.items() if k != "Global.log_level"},
             "word_boxes": self.word_boxes,
             "respace": self.respace,
-            "runtime": self.session_options.runtime,
-            **({"precision": self._engine.session_precision()} if self.session_options.runtime == "openvino" else {}),
+            # ONNX Runtime reads as RapidOCR's own sessions do: left out, so OCR caches made with them stay valid
+            **({"runtime": "openvino", "precision": self._engine.session_precision()} if self.session_options.runtime == "openvino" else {}),
             **({"det_min_short_side": self.det_min_short_side} if self.det_min_short_side > 0 else {}),
             **({"crop_pad": self.crop_pad} if self.crop_pad > 0 else {}),  # absent at the default: caches stay valid
         }
