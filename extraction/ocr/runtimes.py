@@ -6,9 +6,9 @@ from two threads at once (an OpenVINO infer request is single-use at a time). Th
 callable as ``session(batch) -> output`` and answer RapidOCR's ``have_key`` /
 ``get_character_list``, so RapidOCR's own pre- and post-processing run unchanged around them.
 
-Measured on sroie-dev receipts (2-core Sapphire Rapids, one thread per inference, same
-images): OpenVINO in bfloat16 reads a receipt in about a third of ONNX Runtime's time, and in
-float32 in about 0.6 of it with identical text (``benchmarks/compare_engines.py``).
+Measured on sroie-dev receipts (2-core Sapphire Rapids with AMX, shared with other jobs, same
+images interleaved, ``benchmarks/compare_engines.py``): a receipt end to end took 0.39 of ONNX
+Runtime's time on OpenVINO in bfloat16 and 0.49 in float32 (docs/speed.md).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """How many documents of one job are read at once, ``DOCUMENT_CONCURRENCY``.
 
 Why processes: the OCR runtimes release Python's lock while they infer, but a receipt still
-spends about a fifth of its time in Python (box geometry, decoding, word boxes, the layout),
-so threads on two cores reached about 1.5x one core where processes reach about 1.9x
-(``benchmarks/bench_batch.py``).
+spends a good part of its time in Python (box geometry, decoding, word boxes, the layout), which
+threads in one process would run one at a time. ``benchmarks/bench_batch.py`` times both
+(``worker`` and ``threads``) on one core and on all of them.
 """
 
 from __future__ import annotations
