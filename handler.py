@@ -37,6 +37,8 @@ except SettingsError as exc:  # a misconfigured worker says which variable, once
     log.critical("the worker cannot start, fix its environment: %s", exc)
     sys.exit(2)
 _IN_WORKER = bool(os.environ.get("RUNPOD_WEBHOOK_GET_JOB"))  # set on RunPod, unset in local test modes
+if _IN_WORKER:
+    PIPELINE.start_readers()  # for jobs with several documents; they load in the background
 
 
 def handler(job: dict[str, Any]) -> dict[str, Any]:

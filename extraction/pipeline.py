@@ -16,6 +16,7 @@ from typing import Any, Callable, Optional, Sequence
 
 from pydantic import ValidationError
 
+from extraction.concurrency import ReaderPool, read_job_documents, reader_pool_for
 from extraction.settings.catalog import check_environment
 from extraction.settings.limits import Limits
 from extraction.documents import PageImage, load_document
@@ -74,11 +75,19 @@ def _ms(seconds: float) -> float:
 
 
 class Pipeline:
-    def __init__(self, ocr: Any, extractor: Any, limits: Optional[Limits] = None, startup_ms: Optional[dict[str, float]] = None) -> None:
+    def __init__(
+        self,
+        ocr: Any,
+        extractor: Any,
+        limits: Optional[Limits] = None,
+        startup_ms: Optional[dict[str, float]] = None,
+        readers: Optional[ReaderPool] = None,
+    ) -> None:
         self.ocr = ocr
         self.extractor = extractor
         self.limits = limits or Limits.from_env()
         self.startup_ms = startup_ms or {}
+        self.readers = readers  # reader processes for jobs with several documents (None: read here)
         self.faults = FaultLatch()  # tripped by a fault that leaves the process unusable
 
     @classmethod
@@ -95,7 +104,8 @@ class Pipeline:
         done = time.perf_counter()
         startup = {"ocr": _ms(ocr_done - started), "extractor": _ms(done - ocr_done), "total": _ms(done - started)}
         log.info("pipeline ready in %.0f ms (ocr=%s, extractor=%s)", startup["total"], ocr_engine.name, extractor_engine.name)
-        return cls(ocr_engine, extractor_engine, Limits.from_env(), startup)
+        limits = Limits.from_env()
+        return cls(ocr_engine, extractor_engine, limits, startup, readers=reader_pool_for(ocr_engine.name, limits))
 
     def describe(self) -> dict[str, Any]:
         import model_cache  # light: where each model came from and how long finding/fetching it took
@@ -133,7 +143,6 @@ class Pipeline:
         writer = _open_output(parsed, job, context)
         results: list[DocumentResult] = []
         done = 0
-        job_bytes = 0
         pending: list[tuple[_Prepared, DocumentInput]] = []
 
         def flush() -> None:
@@ -148,28 +157,8 @@ class Pipeline:
                     progress(done, len(documents), result)
             pending.clear()
 
-        for index, doc, data, fetch_error, fetch_ms in prefetch_documents(documents, context, source_errors):
-            if self.faults.reason is not None:
-                break
-            doc_id = doc.id or f"document-{index + 1}"
-            prepared = _Prepared(doc_id=doc_id)
-            try:
-                if fetch_error is not None:
-                    raise fetch_error
-                assert data is not None
-                prepared.timings_ms["fetch"] = fetch_ms
-                job_bytes += len(data)
-                if job_bytes > self.limits.max_job_bytes:
-                    raise DocumentError(ErrorCode.TOO_LARGE, f"the job is over its {self.limits.max_job_bytes} byte limit; split the job")
-                self._load_and_read(prepared, data, parsed.options, doc.password)
-            except DocumentError as exc:
-                prepared.error = exc
-            except Exception as exc:
-                if is_fatal(exc):
-                    prepared.error = self.faults.trip(exc)
-                else:
-                    log.exception("unexpected error while reading document %s", doc_id)
-                    prepared.error = DocumentError(ErrorCode.INTERNAL_ERROR, "unexpected error while reading the document")
+        fetched = prefetch_documents(documents, context, source_errors)
+        for prepared, doc in read_job_documents(self, fetched, parsed.options, len(documents)):
             pending.append((prepared, doc))
             if len(pending) >= self.limits.extract_batch_size:
                 flush()
@@ -191,6 +180,33 @@ class Pipeline:
             timings_ms={"total": _ms(time.perf_counter() - started)},
         )
         return output.model_dump(mode="json")
+
+    def read_prepared(self, prepared: _Prepared, data: bytes, options: Options, password: Optional[str]) -> None:
+        """Load and read one document; any failure becomes its error."""
+        try:
+            self._load_and_read(prepared, data, options, password)
+        except DocumentError as exc:
+            prepared.error = exc
+        except Exception as exc:
+            if is_fatal(exc):
+                prepared.error = self.faults.trip(exc)
+            else:
+                log.exception("unexpected error while reading document %s", prepared.doc_id)
+                prepared.error = DocumentError(ErrorCode.INTERNAL_ERROR, "unexpected error while reading the document")
+
+    def read_document(self, doc_id: str, data: bytes, options: Options, password: Optional[str] = None) -> _Prepared:
+        """One document loaded and read, not extracted (what a reader process does for the worker)."""
+        prepared = _Prepared(doc_id=doc_id)
+        self.read_prepared(prepared, data, options, password)
+        if prepared.text is not None and not self.wants_page_images:
+            for page in prepared.text.pages:
+                page.image = None  # not needed by the extractor: not worth sending back
+        return prepared
+
+    def start_readers(self) -> None:
+        """Start the reader processes ahead of the first job with several documents."""
+        if self.readers is not None and not self.wants_page_images:
+            self.readers.start()
 
     def extract_bytes(
         self,

@@ -14,6 +14,7 @@ from extraction.settings.catalog import ALL_SETTINGS, BEGIN, END, check_environm
 from extraction.settings.fetch import BucketSettings, FetchSettings
 from extraction.settings.limits import Limits
 from extraction.settings.models import ModelCacheSettings, PaddleDetModelSource, PaddleRecModelSource, TiltModelSource
+from extraction.settings.concurrency import ConcurrencySettings
 from extraction.settings.rapidocr import RapidOcrSettings
 from extraction.settings.worker import WorkerSettings
 from tests.support.paths import ROOT
@@ -35,8 +36,10 @@ DEFAULTS = {
     RapidOcrSettings: {
         "det_limit_type": "max", "det_limit_side_len": 1280, "use_cls": False, "det_box_thresh": None, "det_thresh": None,
         "det_unclip_ratio": None, "text_score": None, "max_side_len": None, "threads": None, "rec_model": None,
-        "word_boxes": True, "respace": True, "crop_pad": 0.0,
+        "word_boxes": True, "respace": True, "crop_pad": 0.0, "runtime": "auto", "precision": "auto",
+        "openvino_cache_dir": None, "rec_batch_size": None, "det_min_short_side": 0,
     },
+    ConcurrencySettings: {"document_concurrency": None},
     ModelCacheSettings: {
         "cache_dir": None, "download": True, "local_copy_dir": None, "lock_timeout_s": 3600.0, "verify_sha256": True,
         "set_offline": True, "volume": Path("/runpod-volume"),
@@ -68,6 +71,8 @@ def test_defaults(cls):
         (RapidOcrSettings, {"RAPIDOCR_DET_LIMIT_TYPE": "MIN"}, "det_limit_type", "min"),
         (RapidOcrSettings, {"RAPIDOCR_CROP_PAD": "0.05"}, "crop_pad", 0.05),
         (RapidOcrSettings, {"RAPIDOCR_THREADS": "-1"}, "threads", -1),
+        (RapidOcrSettings, {"RAPIDOCR_RUNTIME": " ONNXRuntime "}, "runtime", "onnxruntime"),
+        (ConcurrencySettings, {"DOCUMENT_CONCURRENCY": "3"}, "document_concurrency", 3),
         (ModelCacheSettings, {"MODEL_CACHE_DIR": "/data/models"}, "cache_dir", Path("/data/models")),
         (ModelCacheSettings, {"RUNPOD_VOLUME": "/mnt/vol"}, "volume", Path("/mnt/vol")),
         (ModelCacheSettings, {"MODEL_LOCK_TIMEOUT_S": "60"}, "lock_timeout_s", 60.0),
@@ -103,6 +108,11 @@ def test_a_good_value_is_read(cls, env, field, expected):
         (RapidOcrSettings, "RAPIDOCR_CROP_PAD", "5"),
         (RapidOcrSettings, "RAPIDOCR_TEXT_SCORE", "1.5"),
         (RapidOcrSettings, "RAPIDOCR_THREADS", "-2"),
+        (RapidOcrSettings, "RAPIDOCR_RUNTIME", "tensorrt"),
+        (RapidOcrSettings, "RAPIDOCR_PRECISION", "fp8"),
+        (RapidOcrSettings, "RAPIDOCR_REC_BATCH_SIZE", "0"),
+        (ConcurrencySettings, "DOCUMENT_CONCURRENCY", "0"),
+        (ConcurrencySettings, "DOCUMENT_CONCURRENCY", "many"),
         (ModelCacheSettings, "MODEL_DOWNLOAD", "maybe"),
         (ModelCacheSettings, "MODEL_LOCK_TIMEOUT_S", "soon"),
         (WorkerSettings, "OCR_ENGINE", "tesseract"),

@@ -15,6 +15,7 @@ from typing import Any, Mapping
 from pydantic.fields import FieldInfo
 
 from extraction.settings.base import Settings, SettingsError, load_settings
+from extraction.settings.concurrency import ConcurrencySettings
 from extraction.settings.fetch import BucketSettings, FetchSettings
 from extraction.settings.header_model import HeaderModelSettings
 from extraction.settings.limits import Limits
@@ -35,6 +36,7 @@ from extraction.settings.worker import WorkerSettings
 ALL_SETTINGS: tuple[type[Settings], ...] = (
     WorkerSettings,
     RapidOcrSettings,
+    ConcurrencySettings,
     HeaderModelSettings,
     Limits,
     FetchSettings,

@@ -8,6 +8,7 @@ stays as it was.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal, Optional
 
 from pydantic import Field
@@ -80,8 +81,44 @@ class RapidOcrSettings(Settings):
     threads: Optional[WholeNumber] = Field(
         None,
         ge=-1,
-        description="ONNX Runtime threads per inference (intra-op); `-1` or `0`: ONNX Runtime decides",
+        description=(
+            "threads per inference (ONNX Runtime's intra-op threads, OpenVINO's inference threads); `-1` or `0`: "
+            "the runtime decides (all cores); the documents of a job read in parallel get one each"
+        ),
         json_schema_extra={"shown_default": "RapidOCR's (`-1`)"},
+    )
+    runtime: Annotated[Literal["auto", "openvino", "onnxruntime"], LowerCase] = Field(
+        "auto",
+        description=(
+            "inference runtime of the detector and recogniser: `openvino` or `onnxruntime`; `auto` = OpenVINO "
+            "when the `openvino` package is installed, else ONNX Runtime"
+        ),
+    )
+    precision: Annotated[Literal["auto", "bf16", "f32"], LowerCase] = Field(
+        "auto",
+        description=(
+            "OpenVINO's arithmetic: `bf16` or `f32`; `auto` = OpenVINO's choice, bfloat16 on CPUs that compute "
+            "it natively (AMX, AVX-512 BF16), else float32; ignored by ONNX Runtime"
+        ),
+    )
+    openvino_cache_dir: Optional[Path] = Field(
+        None,
+        description="where OpenVINO keeps the compiled models, so that later starts skip compiling them",
+        json_schema_extra={"shown_default": "`openvino/` under the model cache root (`MODEL_CACHE_DIR`)"},
+    )
+    rec_batch_size: Optional[WholeNumber] = Field(
+        None,
+        ge=1,
+        description="RapidOCR tuning: text lines recognised per inference (lines of similar width are batched together)",
+        json_schema_extra={"shown_default": "RapidOCR's (`6`)"},
+    )
+    det_min_short_side: WholeNumber = Field(
+        0,
+        ge=0,
+        description=(
+            "with `RAPIDOCR_DET_LIMIT_TYPE=max`, the long-side cap never shrinks the page's short side below this "
+            "many pixels for detection (tall receipts keep their text legible); `0` = the cap alone"
+        ),
     )
     rec_model: Optional[str] = Field(
         None,
