@@ -26,6 +26,7 @@ from extraction.settings.models import (
 )
 from extraction.settings.paddle import PaddleSettings
 from extraction.settings.rapidocr import RapidOcrSettings
+from extraction.settings.ranker import RankerSettings
 from extraction.settings.tilt import TiltSettings
 from extraction.settings.worker import WorkerSettings
 
@@ -34,6 +35,7 @@ from extraction.settings.worker import WorkerSettings
 ALL_SETTINGS: tuple[type[Settings], ...] = (
     WorkerSettings,
     RapidOcrSettings,
+    RankerSettings,
     Limits,
     FetchSettings,
     BucketSettings,

@@ -19,7 +19,7 @@ Confidence grows with evidence (keyword, position, arithmetic agreement), so it 
 from __future__ import annotations
 
 import time
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 from extraction.errors import DocumentError, ErrorCode
 from extraction.extractors.base import Extraction, ExtractionRequest
@@ -30,6 +30,7 @@ from extraction.extractors.layout.dates import date_fields, time_field, year_day
 from extraction.extractors.layout.identifiers import identifier_fields
 from extraction.extractors.layout.lexicon import phrases
 from extraction.extractors.layout.marks import currency_field, document_type_field, payment_field
+from extraction.extractors.layout.ranker import Ranker, load_ranker
 from extraction.extractors.layout.rows import build_layout
 from extraction.extractors.layout.spelling import correct_text, words_on_several_lines
 from extraction.extractors.layout.tables import extract_line_items
@@ -45,10 +46,11 @@ def is_available() -> bool:
 class RulesExtractor:
     name = "rules"
 
-    def __init__(self, calibration: bool = True) -> None:
+    def __init__(self, calibration: bool = True, ranker: bool = True) -> None:
         started = time.perf_counter()
         phrases("total")  # warm the lexicon caches at load time, not on the first document
         self.curves = load_curves() if calibration else {}
+        self.ranker = load_ranker() if ranker else None
         self.load_seconds = time.perf_counter() - started
 
     def describe(self) -> dict[str, Any]:
@@ -56,6 +58,7 @@ class RulesExtractor:
             "name": self.name,
             "kind": "layout rules",
             "calibrated_fields": sorted(self.curves),
+            "ranker": self.ranker.describe() if self.ranker is not None else None,
             "load_ms": round(self.load_seconds * 1000, 1),
         }
 
@@ -63,9 +66,9 @@ class RulesExtractor:
         results: list[Extraction | DocumentError] = []
         for request in requests:
             try:
-                result = extract_document(request)
+                result = extract_document(request, self.ranker)
                 for name, found in result.fields.items():
-                    if name in self.curves:
+                    if name in self.curves and not (self.ranker is not None and name in self.ranker.sessions):
                         found.confidence = round(calibrate(name, found.confidence, self.curves), 3)
                 results.append(result)
             except DocumentError as error:
@@ -75,7 +78,7 @@ class RulesExtractor:
         return results
 
 
-def extract_document(request: ExtractionRequest) -> Extraction:
+def extract_document(request: ExtractionRequest, ranker: Optional[Ranker] = None) -> Extraction:
     layout = build_layout(request.text)
     wanted = set(request.fields)
     out = Extraction()
@@ -119,6 +122,8 @@ def extract_document(request: ExtractionRequest) -> Extraction:
         found["payment_method"] = payment
     doc_type = document_type_field(layout, found)
     found["document_type"] = doc_type
+    if ranker is not None:  # the learned ranker picks among the printed values; the rules stay the fallback
+        ranker.choose(layout, found)
 
     infer_subtotal = may_infer_subtotal(found)
     items = extract_line_items(layout, found) if "line_items" in wanted or infer_subtotal else []
