@@ -136,3 +136,11 @@ def test_training_fits_and_exports_a_model_the_extractor_loads(tmp_path: Path) -
     assert ranker is not None and set(ranker.sessions) == {"total"}
     request = ExtractionRequest(document_id="d", text=page(INVOICE), fields=frozenset({"total"}))
     assert extract_document(request, ranker).fields["total"].value == "144.00"
+
+
+def test_a_due_date_before_the_issue_date_is_not_taken() -> None:
+    from extraction.extractors.layout.dates import date_fields
+
+    rows = [(50, 40, "Invoice date: 2024-03-14"), (50, 80, "Due date: 2023-01-01"), (50, 120, "Payment due: 2024-04-13")]
+    found = date_fields(build_layout(page(rows)), "auto", None, [])
+    assert found["date"].value == "2024-03-14" and found["due_date"].value == "2024-04-13"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import Decimal
 from typing import Optional
 
@@ -56,7 +57,7 @@ class ValueCandidate:
     start: int
     end: int
 
-    @property
+    @cached_property
     def bbox(self) -> BBox:
         return span_bbox(self.seg, self.start, self.end)
 
@@ -86,6 +87,7 @@ class LabelIndex:
             for seg in layout.segs
         ]
         self.cache: dict[str, tuple[list[ValueCandidate], list[list[float]]]] = {}
+        self.money = [money_in(seg.text) if any(ch.isdigit() for ch in seg.text) else [] for seg in layout.segs]
         self.credit_note = is_credit_note(layout.segs)
 
     def last_label(self, seg: Seg, before: Optional[int] = None) -> list[LabelMatch]:
@@ -138,29 +140,32 @@ def _relations(index: LabelIndex, cand: ValueCandidate) -> dict[str, tuple[list[
     return out
 
 
-def amount_candidates(layout: PageLayout) -> list[ValueCandidate]:
+def amount_candidates(layout: PageLayout, index: LabelIndex) -> list[ValueCandidate]:
     """Every money-looking amount on the page."""
     found = []
     for seg in layout.segs:
-        for a in money_in(seg.text):
+        for a in index.money[seg.index]:
             start = a.start + (len(a.text) - len(a.text.lstrip()))
             found.append(ValueCandidate(a.value, a.text.strip(), seg, start, a.end))
     return found
 
 
-def id_candidates(layout: PageLayout) -> list[ValueCandidate]:
+def id_candidates(layout: PageLayout, index: LabelIndex) -> list[ValueCandidate]:
     """Every id-shaped token (three digits or more, not a date, not money) on the page."""
     found = []
     for seg in layout.segs:
         text = seg.text
-        money = [(a.start, a.end) for a in money_in(text)]
-        for m in _ID_TOKEN.finditer(text):
+        tokens = [m for m in _ID_TOKEN.finditer(text) if 3 <= sum(ch.isdigit() for ch in m.group(0)) and len(m.group(0)) <= 31]
+        if not tokens:
+            continue
+        taken = [(a.start, a.end) for a in index.money[seg.index]]
+        if any(ch in text for ch in "./-"):
+            taken += [(d.start, d.end) for d in find_dates(text)]
+        for m in tokens:
             value = m.group(0).rstrip(".-/")
             if sum(ch.isdigit() for ch in value) < 3 or len(value) > 30:
                 continue
-            if any(s < m.end() and m.start() < e for s, e in money):
-                continue
-            if find_dates(value):
+            if any(s < m.end() and m.start() < e for s, e in taken):
                 continue
             found.append(ValueCandidate(value, value, seg, m.start(), m.start() + len(value)))
     return found
@@ -185,11 +190,11 @@ def candidates_for(
 
 def _described(layout: PageLayout, index: LabelIndex, is_amount: bool) -> tuple[list[ValueCandidate], list[list[float]]]:
     """Candidates of one kind and their features except the rules' agreement (shared by fields)."""
-    cands = amount_candidates(layout) if is_amount else id_candidates(layout)
+    cands = amount_candidates(layout, index) if is_amount else id_candidates(layout, index)
     if not cands:
         return [], []
     page_count = max(s.page for s in layout.segs)
-    amounts = [c.value for c in cands] if is_amount else [c.value for c in amount_candidates(layout)]
+    amounts = [a.value for found in index.money for a in found]
     distinct = sorted({abs(v) for v in amounts}, reverse=True)  # type: ignore[arg-type]
     value_set = set(amounts)
     counts: dict[object, int] = {}
@@ -237,7 +242,7 @@ def _described(layout: PageLayout, index: LabelIndex, is_amount: bool) -> tuple[
                 float(min(counts[value], 6)),
                 float(value in sums),
                 float(value in parts),
-                float(_column_sum(layout, cand)),
+                float(_column_sum(layout, index, cand)),
                 float(index.credit_note),
                 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
             ]
@@ -279,7 +284,7 @@ def _parts_of_sums(amounts: list) -> set:
     return parts
 
 
-def _column_sum(layout: PageLayout, cand: ValueCandidate) -> bool:
+def _column_sum(layout: PageLayout, index: LabelIndex, cand: ValueCandidate) -> bool:
     """The amount is the sum of two or more amounts printed above it in its column (right-aligned)."""
     value = cand.value
     box = cand.bbox
@@ -292,7 +297,7 @@ def _column_sum(layout: PageLayout, cand: ValueCandidate) -> bool:
         for other in row.segs:
             if abs(other.bbox[2] - box[2]) > tolerance:
                 continue
-            found = money_in(other.text)
+            found = index.money[other.index]
             if found:
                 total += found[-1].value
                 seen += 1

@@ -68,7 +68,7 @@ class RulesExtractor:
             try:
                 result = extract_document(request, self.ranker)
                 for name, found in result.fields.items():
-                    if name in self.curves and not (self.ranker is not None and name in self.ranker.sessions):
+                    if name in self.curves:
                         found.confidence = round(calibrate(name, found.confidence, self.curves), 3)
                 results.append(result)
             except DocumentError as error:

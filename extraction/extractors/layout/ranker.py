@@ -96,6 +96,8 @@ class Ranker:
         picks = _consistent_amounts(options, rules)
         picks.update(_distinct_ids(options))
         for name, (prob, cand) in picks.items():
+            if name in rules and rules[name] == cand.value:
+                continue  # the rules' own answer: their field (box, confidence) stands
             found[name] = _field(name, cand, prob)
         return index
 
