@@ -285,6 +285,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "params": PARAMS,
         "fitted_on": {source[0]: sum(1 for d in docs if d["source"] == source[0]) for source in sources},
         "command": "python -m builder.train_ranker " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "synthetic": f"python -m builder.synth invoices --n {args.synth_n} --seed {SEED} --scan-share 0 (made by this script when --synth names a missing folder)" if args.synth else None,
         "fields": {},
     }
     for field, table in tables.items():

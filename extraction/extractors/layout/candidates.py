@@ -90,6 +90,10 @@ class LabelIndex:
         self.money = [money_in(seg.text) if any(ch.isdigit() for ch in seg.text) else [] for seg in layout.segs]
         self.credit_note = is_credit_note(layout.segs)
 
+    def has_label(self, fields: tuple[str, ...]) -> bool:
+        """Whether any segment carries a primary label of one of ``fields``."""
+        return any(m.field in fields and m.strength == "primary" for found in self.matches for m in found)
+
     def last_label(self, seg: Seg, before: Optional[int] = None) -> list[LabelMatch]:
         """The label printed last in ``seg`` (before character ``before`` when given): every
         field its words name ("Total" is a total and a column title; the context decides)."""
