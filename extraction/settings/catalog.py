@@ -28,6 +28,7 @@ from extraction.settings.models import (
 )
 from extraction.settings.paddle import PaddleSettings
 from extraction.settings.rapidocr import RapidOcrSettings
+from extraction.settings.ranker import RankerSettings
 from extraction.settings.tilt import TiltSettings
 from extraction.settings.worker import WorkerSettings
 
@@ -38,6 +39,7 @@ ALL_SETTINGS: tuple[type[Settings], ...] = (
     RapidOcrSettings,
     ConcurrencySettings,
     HeaderModelSettings,
+    RankerSettings,
     Limits,
     FetchSettings,
     BucketSettings,

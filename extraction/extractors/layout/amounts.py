@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Optional, Sequence
 
-from extraction.extractors.layout.labels import AMOUNT_CLASSES, Candidate, classify, make_field, money_in
+from extraction.extractors.layout.labels import AMOUNT_CLASSES, Candidate, classify, is_credit_note, make_field, money_in
 from extraction.extractors.layout.lexicon import has_keyword, phrases
 from extraction.extractors.layout.rows import PageLayout, Seg, span_bbox
 from extraction.layout import union_bbox
@@ -176,7 +176,10 @@ def amount_fields(layout: PageLayout) -> dict[str, ExtractedField]:
             money_segs.setdefault(a.value, (seg, a))
 
     candidates: list[tuple[Decimal, float, Optional[AmountLabel], Optional[tuple[Seg, AmountMatch]]]] = []
+    credit_note = is_credit_note(layout.segs)
     for label in by_cls["total"]:
+        if label.amount <= 0 and not credit_note:
+            continue  # "Total -0,00" on a rounding or balance line: a total is never zero or negative on an invoice
         score = 1.0
         if label.keyword in strong or any(label.keyword.startswith(s) for s in strong):
             score += 0.6

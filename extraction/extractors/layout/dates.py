@@ -62,6 +62,8 @@ def date_fields(
     if issued[2] != "due_date":
         result["date"] = _date_field(issued, 0.9 if issued[2] == "date" else 0.7, warnings)
     dues = [item for item in found if item[2] == "due_date"]
+    if "date" in result:  # a due date never falls before the issue date
+        dues = [item for item in dues if item[0].value >= issued[0].value] or dues
     if dues:
         due = dues[0]
         result["due_date"] = _date_field(due, 0.85, warnings)

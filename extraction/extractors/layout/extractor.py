@@ -32,6 +32,7 @@ from extraction.extractors.layout.dates import date_fields, time_field, year_day
 from extraction.extractors.layout.identifiers import identifier_fields
 from extraction.extractors.layout.lexicon import phrases
 from extraction.extractors.layout.marks import currency_field, document_type_field, payment_field
+from extraction.extractors.layout.ranker import Ranker, load_ranker
 from extraction.extractors.layout.rows import build_layout
 from extraction.extractors.layout.spelling import correct_text, prints_accents, words_on_several_lines
 from extraction.extractors.layout.tables import extract_line_items
@@ -49,12 +50,15 @@ def is_available() -> bool:
 class RulesExtractor:
     name = "rules"
 
-    def __init__(self, calibration: bool = True, header_model: Optional[HeaderModelSettings] = None) -> None:
+    def __init__(
+        self, calibration: bool = True, header_model: Optional[HeaderModelSettings] = None, ranker: bool = True
+    ) -> None:
         started = time.perf_counter()
         phrases("total")  # warm the lexicon caches at load time, not on the first document
         self.curves = load_curves() if calibration else {}
         settings = header_model or load_settings(HeaderModelSettings)
         self.header_model = load_model(settings.path) if settings.mode == "anchor" else None
+        self.ranker = load_ranker() if ranker else None
         self.load_seconds = time.perf_counter() - started
 
     def describe(self) -> dict[str, Any]:
@@ -63,6 +67,7 @@ class RulesExtractor:
             "kind": "layout rules",
             "calibrated_fields": sorted(self.curves),
             "header_model": self.header_model is not None,
+            "ranker": self.ranker.describe() if self.ranker is not None else None,
             "load_ms": round(self.load_seconds * 1000, 1),
         }
 
@@ -70,7 +75,7 @@ class RulesExtractor:
         results: list[Extraction | DocumentError] = []
         for request in requests:
             try:
-                result = extract_document(request, self.header_model)
+                result = extract_document(request, self.header_model, self.ranker)
                 for name, found in result.fields.items():
                     if name in self.curves:
                         found.confidence = round(calibrate(name, found.confidence, self.curves), 3)
@@ -82,7 +87,9 @@ class RulesExtractor:
         return results
 
 
-def extract_document(request: ExtractionRequest, header_model: Optional[HeaderModel] = None) -> Extraction:
+def extract_document(
+    request: ExtractionRequest, header_model: Optional[HeaderModel] = None, ranker: Optional[Ranker] = None
+) -> Extraction:
     layout = build_layout(request.text)
     wanted = set(request.fields)
     out = Extraction()
@@ -129,6 +136,8 @@ def extract_document(request: ExtractionRequest, header_model: Optional[HeaderMo
         found["payment_method"] = payment
     doc_type = document_type_field(layout, found)
     found["document_type"] = doc_type
+    if ranker is not None:  # the learned ranker picks among the printed values; the rules stay the fallback
+        ranker.choose(layout, found)
 
     infer_subtotal = may_infer_subtotal(found)
     items = extract_line_items(layout, found) if "line_items" in wanted or infer_subtotal else []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from extraction.layout import BBox, round_box
 from extraction.normalize.dates import find_dates
@@ -18,6 +18,7 @@ from extraction.extractors.layout.lexicon import find_keyword
 from extraction.normalize.numbers import AmountMatch, find_amounts
 from extraction.extractors.layout.rows import Seg
 from extraction.schema import ExtractedField
+from extraction.vocabulary import match_labels
 
 
 AMOUNT_CLASSES = ("total", "subtotal", "tax", "tip", "discount", "rounding", "change", "paid")
@@ -65,6 +66,21 @@ def classify(seg: Seg) -> tuple[Optional[str], Optional[re.Match[str]]]:
     if best is None:
         return None, None
     return best[2], best[3]
+
+
+#: How many reading-order lines from the top a document's title is looked for in.
+TITLE_LINES = 60
+
+
+def is_credit_note(segs: Sequence[Seg]) -> bool:
+    """The document titles itself a credit note (a refund or correction; vocabulary
+    ``credit_note``): its totals may be zero or negative, and are kept with the sign printed."""
+    return any(
+        m.strength == "primary"
+        for seg in segs[:TITLE_LINES]
+        if any(ch.isalpha() for ch in seg.text)
+        for m in match_labels(seg.text, fields=("credit_note",), min_score=0.9)
+    )
 
 
 _CURRENCY_BEFORE = re.compile(r"(?:[$€£¥₹]|\b(?:rs\.?|rm|inr|usd|eur|gbp|myr|sgd|chf)\.?)\s?$", re.IGNORECASE)
