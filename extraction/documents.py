@@ -11,7 +11,7 @@ import logging
 import threading
 import warnings
 from dataclasses import dataclass, field
-from typing import Iterator, Optional, Sequence, Union
+from typing import Iterator, NamedTuple, Optional, Sequence, Union
 
 from PIL import Image, ImageOps, ImageSequence
 
@@ -240,7 +240,7 @@ def _load_pdf_page(pdf, number: int, dpi: int, limits: Limits, render_text_pages
         if width_pt <= 0 or height_pt <= 0:
             raise DocumentError(ErrorCode.CORRUPT_DOCUMENT, f"PDF page {number} has no size")
         scale = _render_scale(width_pt, height_pt, dpi, limits, number, notes)
-        words = _text_layer_words(page, height_pt, scale)
+        words = _text_layer_words(page, _PageView.of(page), scale)
         visible_chars = sum(len(w.text) for w in words)
         if visible_chars >= MIN_TEXT_LAYER_CHARS:
             image = _render(page, scale) if render_text_pages else None
@@ -259,7 +259,44 @@ def _render(page, scale: float) -> Image.Image:
         bitmap.close()
 
 
-def _text_layer_words(page, page_height_pt: float, scale: float) -> list[Word]:
+class _PageView(NamedTuple):
+    """How PDF user space maps onto the page as displayed (and rendered).
+
+    Character boxes come in user space, before the page's ``/Rotate`` and relative to the
+    crop box's origin, while the rendered image and ``get_size`` are the page as displayed.
+    Landscape reports are often portrait pages with their content drawn sideways and
+    ``/Rotate 90``: read without the rotation, every character lands on a line of its own.
+    """
+
+    rotation: int  # clockwise quarter turns applied for display: 0, 90, 180, 270
+    left: float  # crop box origin in user space
+    bottom: float
+    width: float  # crop box size in user space (before the rotation)
+    height: float
+
+    @classmethod
+    def of(cls, page) -> "_PageView":
+        left, bottom, right, top = page.get_cropbox()
+        rotation = page.get_rotation() % 360
+        return cls(rotation if rotation in (0, 90, 180, 270) else 0, left, bottom, right - left, top - bottom)
+
+    def point(self, x: float, y: float) -> tuple[float, float]:
+        """A user-space point -> displayed coordinates (points, origin top left, y down)."""
+        x, y = x - self.left, y - self.bottom
+        if self.rotation == 90:
+            return y, x
+        if self.rotation == 180:
+            return self.width - x, y
+        if self.rotation == 270:
+            return self.height - y, self.width - x
+        return x, self.height - y
+
+    def box(self, left: float, bottom: float, right: float, top: float, scale: float) -> tuple[float, float, float, float]:
+        (u0, v0), (u1, v1) = self.point(left, bottom), self.point(right, top)
+        return min(u0, u1) * scale, min(v0, v1) * scale, max(u0, u1) * scale, max(v0, v1) * scale
+
+
+def _text_layer_words(page, view: _PageView, scale: float) -> list[Word]:
     """Words with pixel boxes from the PDF text layer (chars grouped on whitespace and gaps)."""
     textpage = page.get_textpage()
     try:
@@ -286,8 +323,7 @@ def _text_layer_words(page, page_height_pt: float, scale: float) -> list[Word]:
             if not char or char.isspace() or char in "\ufffe\x00":
                 flush()
                 continue
-            left, bottom, right, top = textpage.get_charbox(index, loose=True)
-            box = (left * scale, (page_height_pt - top) * scale, right * scale, (page_height_pt - bottom) * scale)
+            box = view.box(*textpage.get_charbox(index, loose=True), scale)
             if current:
                 prev = current[-1][1]
                 height = max(prev[3] - prev[1], box[3] - box[1], 1.0)

@@ -188,3 +188,39 @@ def test_byte_limit():
     with pytest.raises(DocumentError) as info:
         load_document(_image("PNG", size=(300, 300)), limits=Limits(max_document_bytes=100))
     assert info.value.code == ErrorCode.TOO_LARGE
+
+
+def _sideways_pdf(rotation: int) -> bytes:
+    """A page whose content is drawn turned and whose ``/Rotate`` turns it back upright,
+    as landscape reports are often written; the reader sees two level lines of text."""
+    from fpdf import FPDF
+    from pypdf import PdfReader, PdfWriter
+
+    width, height = 420, 300
+    pdf = FPDF(unit="pt", format=(width, height))
+    pdf.add_page()
+    pdf.set_font("helvetica", size=14)
+    cx, cy = width / 2, height / 2
+    with pdf.rotation(rotation, cx, cy):  # counter-clockwise in user space; /Rotate turns it clockwise
+        pdf.text(cx - 90, cy - 10, "Gross Total 1,234.50")
+        pdf.text(cx - 90, cy + 20, "Contract 551234")
+    writer = PdfWriter()
+    for page in PdfReader(io.BytesIO(bytes(pdf.output()))).pages:
+        page.rotate(rotation)
+        writer.add_page(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("rotation", [0, 90, 180, 270])
+def test_text_layer_of_a_rotated_page_reads_in_display_order(rotation):
+    loaded = load_document(_sideways_pdf(rotation), limits=LIMITS, dpi=72, render_text_pages=True)
+    page = loaded.pages[0]
+    assert isinstance(page, PageText)
+    assert [line.text for line in page.lines] == ["Gross Total 1,234.50", "Contract 551234"]
+    # boxes are where the rendered page shows the ink
+    grey = page.image.convert("L")
+    for word in page.words:
+        crop = grey.crop(tuple(round(v) for v in word.bbox))
+        assert crop.getextrema()[0] < 100, word.text
