@@ -23,6 +23,7 @@ from extraction.errors import DocumentError, ErrorCode
 from extraction.extractors.base import Extraction, ExtractionRequest
 from extraction.fields import FIELD_KINDS, STANDARD_FIELDS
 from extraction.layout import DocumentText, Line, PageText
+from extraction.pageprep import PagePreparer, cap_unreadable
 from extraction.rules.validation import run_checks
 from extraction.schema import (
     DocumentInput,
@@ -35,6 +36,7 @@ from extraction.schema import (
     OcrPage,
     OcrWord,
     Options,
+    PageCorrection,
 )
 from extraction.sources import SourceContext, expand_documents, prefetch_documents
 
@@ -72,6 +74,7 @@ class _Prepared:
     warnings: list[str] = field(default_factory=list)
     engines: dict[str, Any] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    corrections: list[PageCorrection] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
 
 
@@ -85,6 +88,7 @@ class Pipeline:
         self.extractor = extractor
         self.limits = limits or Limits.from_env()
         self.startup_ms = startup_ms or {}
+        self.page_prep = PagePreparer.from_env()
 
     @classmethod
     def from_env(cls, ocr: Optional[str] = None, extractor: Optional[str] = None) -> "Pipeline":
@@ -280,7 +284,11 @@ class Pipeline:
         page_sources: dict[str, str] = {}
         for page in loaded.pages:
             if isinstance(page, PageImage):
-                lines = self._recognize_within_budget(prepared, page)
+                read = self.page_prep.read(page, lambda image: self._recognize_within_budget(prepared, image))
+                page, lines = read.page, read.lines
+                prepared.corrections.append(read.correction)
+                prepared.warnings.extend(read.warnings)
+                prepared.timings_ms["page_prep"] = prepared.timings_ms.get("page_prep", 0.0) + _ms(read.prep_seconds)
                 width, height = page.image.size
                 pages.append(PageText(number=page.number, width=width, height=height, lines=lines, source="ocr", image=page.image))
                 page_sources[str(page.number)] = self.ocr.name
@@ -361,6 +369,7 @@ class Pipeline:
         header = [name for name in FIELD_KINDS if name != "document_type" and name in fields]
         found = {name: outcome.fields.get(name) for name in header}
         line_items = list(outcome.line_items) if "line_items" in fields else []
+        found, line_items = cap_unreadable(found, line_items, prepared.corrections, self.page_prep.settings.unreadable_confidence_cap)
         checks = run_checks({k: v for k, v in found.items() if v is not None}, line_items)
         timings["rules"] = _ms(time.perf_counter() - started)
         timings["total"] = _ms(time.perf_counter() - prepared.started)
@@ -376,6 +385,7 @@ class Pipeline:
             warnings=[*prepared.warnings, *outcome.warnings],
             engines=engines,
             timings_ms=timings,
+            page_corrections=prepared.corrections,
             ocr=_ocr_pages(prepared.text) if options.return_ocr and prepared.text else None,
         )
 

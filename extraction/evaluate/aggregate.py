@@ -20,7 +20,7 @@ from extraction.evaluate.scoring import (
     score_line_items,
 )
 
-STAGES = ("load", "ocr", "extract", "rules", "total")
+STAGES = ("load", "page_prep", "ocr", "extract", "rules", "total")
 _CONTEXT_CHARS = 300
 
 
