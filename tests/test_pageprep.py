@@ -102,7 +102,7 @@ def test_small_text_is_enlarged_for_ocr_and_boxes_come_back_at_page_size(receipt
         width, height = page.image.size
         return [Line.from_text("TOTAL 15.90", (0.0, 0.0, float(width), float(height)), 0.95)]
 
-    read = PagePreparer().read(PageImage(1, small), recognize)
+    read = PagePreparer(PagePrepSettings(upscale=True)).read(PageImage(1, small), recognize)
     assert read.correction.ocr_scale > 1.5
     assert sizes[0][0] > small.width * 1.5
     assert read.lines[0].bbox == pytest.approx((0.0, 0.0, small.width, small.height), abs=1.0)
@@ -196,6 +196,13 @@ def test_an_unreadable_page_is_reported_and_its_fields_are_not_confident(receipt
     assert result.page_corrections[0].readable is False
     assert any("could not be read reliably" in w for w in result.warnings)
     assert result.fields["vendor_name"].confidence <= 0.3
+
+
+def test_text_read_up_and_down_is_reported_even_when_confident(receipt_image):
+    settings = load_settings(PagePrepSettings, {"PAGE_PREP": "false"})
+    tall = [Line.from_text(text, (10.0 + 40 * i, 10.0, 40.0 + 40 * i, 400.0), 0.98) for i, text in enumerate(["TOTAL 15.90", "CASH 20.00"])]
+    read = PagePreparer(settings).read(PageImage(1, receipt_image), lambda page: tall)
+    assert read.correction.readable is False and "turned by 90 degrees" in read.warnings[0]
 
 
 def test_a_readable_page_keeps_its_confidences(receipt_image):

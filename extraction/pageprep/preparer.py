@@ -176,13 +176,14 @@ class PagePreparer:
 
     def _judged(self, read: PreparedRead) -> PreparedRead:
         confidence = quality.mean_confidence(read.lines)
-        readable = confidence is None or confidence >= self.settings.min_confidence
+        sideways = quality.vertical_share(read.lines) > 0.5
+        readable = (confidence is None or confidence >= self.settings.min_confidence) and not sideways
         if read.correction is None:
             read.correction = PageCorrection(page=read.page.number, width=read.page.image.width, height=read.page.image.height)
         read.correction.ocr_confidence = None if confidence is None else round(confidence, 3)
         read.correction.readable = readable
         if not readable:
-            read.warnings.append(quality.unreadable_warning(read.page.number, confidence or 0.0))
+            read.warnings.append(quality.unreadable_warning(read.page.number, confidence or 0.0, sideways))
         return read
 
 

@@ -24,12 +24,26 @@ def mean_confidence(lines: Sequence[Line]) -> Optional[float]:
     return sum(weight * line.confidence for weight, line in zip(weights, lines)) / total
 
 
+def vertical_share(lines: Sequence[Line]) -> float:
+    """Share of the characters read in lines taller than wide: text running up-down, i.e. a
+    page still turned by a quarter (the recogniser reads such lines confidently, one by one,
+    but the page's layout is lost)."""
+    weights = [len(line.text.replace(" ", "")) for line in lines]
+    tall = sum(w for w, line in zip(weights, lines) if w >= 3 and (line.bbox[3] - line.bbox[1]) > (line.bbox[2] - line.bbox[0]))
+    return tall / max(sum(weights), 1)
+
+
 def reading_score(lines: Sequence[Line]) -> float:
     """Characters read, each counted by its confidence: which of two readings read more."""
     return sum(len(line.text.replace(" ", "")) * line.confidence for line in lines)
 
 
-def unreadable_warning(page: int, confidence: float) -> str:
+def unreadable_warning(page: int, confidence: float, sideways: bool) -> str:
+    if sideways:
+        return (
+            f"page {page} could not be read reliably: its text runs up and down (the page seems turned by 90 degrees); "
+            "its fields are given low confidence"
+        )
     return (
         f"page {page} could not be read reliably (mean OCR confidence {confidence:.2f}): the photo may be blurred, "
         "dark, too small or cut off; its fields are given low confidence"
