@@ -115,6 +115,29 @@ def test_a_blank_page_is_left_alone(preparer):
     assert plan.transform.is_identity and plan.geometry is None
 
 
+@pytest.mark.parametrize(
+    "image",
+    [
+        Image.new("RGB", (1, 1), "white"),
+        Image.new("RGB", (3, 700), "black"),
+        Image.new("RGB", (900, 2), (128, 128, 128)),
+        Image.fromarray(np.random.default_rng(0).integers(0, 256, (300, 200, 3), dtype=np.uint8)),
+        Image.fromarray((np.indices((400, 400)).sum(axis=0) % 16 < 2).astype(np.uint8) * 255).convert("RGB"),
+    ],
+    ids=["one-pixel", "thin-black", "flat-strip", "noise", "diagonal-stripes"],
+)
+def test_odd_images_are_read_without_failing(image):
+    read = PagePreparer().read(PageImage(1, image), lambda page: [])
+    assert read.page.image.width > 0 and read.correction is not None
+
+
+def test_a_failing_preparation_reads_the_page_as_received(receipt_image, monkeypatch):
+    preparer = PagePreparer()
+    monkeypatch.setattr(preparer, "plan", lambda image: 1 / 0)
+    read = preparer.read(PageImage(1, receipt_image), lambda page: [Line.from_text("TOTAL 1.00", (0, 0, 90, 20), 0.9)])
+    assert read.page.image is receipt_image and read.lines[0].text == "TOTAL 1.00"
+
+
 def test_a_close_vote_reads_both_ways_and_keeps_the_more_confident_reading(receipt_image, monkeypatch):
     from extraction.pageprep import orientation
 

@@ -90,8 +90,12 @@ class PagePreparer:
         if not self.settings.enabled:
             return self._judged(PreparedRead(page=page, lines=recognize(page), correction=None))
         started = time.perf_counter()
-        plan = self.plan(page.image)
-        prepared = PageImage(number=page.number, image=apply(page.image, plan.transform, plan.fill))
+        try:
+            plan = self.plan(page.image)
+            prepared = PageImage(number=page.number, image=apply(page.image, plan.transform, plan.fill))
+        except Exception:  # noqa: BLE001 - a refinement: never lose a page over it
+            log.warning("page preparation failed on page %d; reading it as received", page.number, exc_info=True)
+            plan, prepared = Plan(transform=PageTransform.identity(*page.image.size)), page
         prep_seconds = time.perf_counter() - started
         lines = self._recognize(prepared, plan.ocr_scale, recognize)
         if plan.recheck:
