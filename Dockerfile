@@ -18,7 +18,8 @@ ARG TILT_REPO=https://github.com/Snowflake-Labs/arctic-tilt.git
 ARG TILT_REF=4aff3bb99ffd9b33aaa40bbcff721edda0d898bf
 # A100 (8.0), A10/A5000/3090 (8.6), L4/4090 (8.9), H100 (9.0)
 ARG TORCH_CUDA_ARCH_LIST="8.0;8.6;8.9;9.0"
-ARG MAX_JOBS=8
+# empty: derived from the build machine's memory (about 2 GB per nvcc thread)
+ARG MAX_JOBS=""
 ARG NVCC_THREADS=2
 ENV DEBIAN_FRONTEND=noninteractive \
     PIP_NO_CACHE_DIR=1 \
@@ -29,9 +30,10 @@ ENV DEBIAN_FRONTEND=noninteractive \
     TILT_REPO=${TILT_REPO} \
     TILT_REF=${TILT_REF}
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends git python3 python3-dev python3-pip python3-venv \
+    && apt-get install -y --no-install-recommends build-essential git python3 python3-dev python3-pip python3-venv \
     && rm -rf /var/lib/apt/lists/*
-COPY builder/requirements-gpu.txt builder/build_tilt_wheel.sh /build/builder/
+COPY builder/requirements-gpu.txt builder/constraints-gpu.txt builder/build_tilt_wheel.sh /build/builder/
+COPY builder/tilt-patches/ /build/builder/tilt-patches/
 RUN bash /build/builder/build_tilt_wheel.sh /wheels
 
 # --------------------------------------------------------------------------- runtime stage
@@ -52,7 +54,8 @@ WORKDIR /app
 COPY builder/ /app/builder/
 COPY --from=tilt-build /wheels /wheels
 RUN python -m pip install --upgrade pip \
-    && python -m pip install -c builder/requirements-gpu.txt -r builder/requirements-gpu.txt /wheels/vllm-*.whl \
+    && python -m pip install -c builder/requirements-gpu.txt -c builder/constraints-gpu.txt \
+        -r builder/requirements-gpu.txt /wheels/vllm-*.whl \
     && rm -rf /wheels
 
 # PaddleOCR in its own environment (see builder/requirements-paddle-gpu.txt for why).
@@ -65,7 +68,7 @@ COPY extraction/ /app/extraction/
 COPY model_cache/ /app/model_cache/
 COPY schemas/ /app/schemas/
 COPY handler.py test_input.json /app/
-RUN python -m pip install -c builder/requirements-gpu.txt /app
+RUN python -m pip install -c builder/requirements-gpu.txt -c builder/constraints-gpu.txt /app
 
 # Models and caches live on the network volume; nothing is downloaded at build time unless
 # BAKE_MODELS names groups ("--tilt --ocr"), which then go to /opt/models inside the image.

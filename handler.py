@@ -1,7 +1,10 @@
 """RunPod serverless worker: receipt and invoice extraction.
 
 The pipeline (OCR engine + extractor) is built once, here at import time, so that every job
-served by this process reuses the loaded models. Local use::
+served by this process reuses the loaded models. A fault that leaves the process unusable (a
+GPU error, an engine left broken) does not end the job: its output is still returned, with
+``refresh_worker`` set so that RunPod replaces this worker once the output is delivered. Local
+use::
 
     python handler.py                                  # runs test_input.json
     python handler.py --test_input '{"input": {...}}'  # runs one job
@@ -21,13 +24,18 @@ os.environ.setdefault("RUNPOD_LOG_LEVEL", "INFO")
 
 import runpod  # noqa: E402
 
+from extraction.errors import is_fatal  # noqa: E402
 from extraction.logs import setup_logging  # noqa: E402
 from extraction.pipeline import JobInputError, Pipeline  # noqa: E402
+from extraction.settings import SettingsError  # noqa: E402
 
-setup_logging()
 log = logging.getLogger("handler")
-
-PIPELINE = Pipeline.from_env()
+try:
+    setup_logging()
+    PIPELINE = Pipeline.from_env()
+except SettingsError as exc:  # a misconfigured worker says which variable, once, and stops
+    log.critical("the worker cannot start, fix its environment: %s", exc)
+    sys.exit(2)
 _IN_WORKER = bool(os.environ.get("RUNPOD_WEBHOOK_GET_JOB"))  # set on RunPod, unset in local test modes
 
 
@@ -39,12 +47,22 @@ def handler(job: dict[str, Any]) -> dict[str, Any]:
             runpod.serverless.progress_update(job, {"done": done, "total": total, "last_id": result.id, "last_status": result.status})
 
     try:
-        return PIPELINE.run_job(job.get("input"), job=job, progress=report_progress)
+        output = PIPELINE.run_job(job.get("input"), job=job, progress=report_progress)
     except JobInputError as exc:
-        return {"error": str(exc)}
-    except Exception:
-        log.exception("job %s failed unexpectedly", job.get("id"))
-        return {"error": "internal_error: unexpected failure in the worker; retry, and report the job id if it persists"}
+        output = {"error": str(exc)}
+    except Exception as exc:
+        if is_fatal(exc):
+            error = PIPELINE.faults.trip(exc)
+            output = {"error": f"{error.code.value}: {error.message}"}
+        else:
+            log.exception("job %s failed unexpectedly", job.get("id"))
+            output = {"error": "internal_error: unexpected failure in the worker; retry, and report the job id if it persists"}
+    if PIPELINE.faults.reason is not None:
+        # The SDK pops this flag and sends the output with stopPod: RunPod delivers the result,
+        # then replaces the worker (an exit here would lose the job's output).
+        log.error("job %s: this worker can serve no more jobs (%s); asking RunPod to replace it", job.get("id"), PIPELINE.faults.reason)
+        output["refresh_worker"] = True
+    return output
 
 
 def _printing(fn: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[dict[str, Any]], dict[str, Any]]:

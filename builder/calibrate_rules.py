@@ -1,7 +1,8 @@
 """Fit the rule extractor's per-field confidence curves on labelled datasets.
 
     python builder/calibrate_rules.py ../shared/datasets/sroie-train-ocr ../shared/datasets/invoice2data \
-        [--text-cache DIR] [--out extraction/rules/calibration.json]
+        [--text-cache DIR] [--out extraction/extractors/layout/data/calibration.json] \
+        [--split eval/splits/sroie-by-shop.json --side tune [--swap]]
 
 Documents with dataset OCR boxes use them; PDFs use their text layer; images use
 ``--text-cache DIR/<dataset>/<id>.json`` (DocumentText JSON written by an OCR run) when given,
@@ -20,15 +21,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from extraction.config import Limits  # noqa: E402
+from extraction.settings.limits import Limits  # noqa: E402
 from extraction.documents import load_document  # noqa: E402
 from extraction.evaluate.manifest import boxes_to_document, load_dataset, read_ocr_boxes  # noqa: E402
 from extraction.evaluate.scoring import values_match  # noqa: E402
 from extraction.extractors.base import ExtractionRequest  # noqa: E402
-from extraction.extractors.rules import RulesExtractor  # noqa: E402
+from extraction.extractors.layout.extractor import RulesExtractor  # noqa: E402
 from extraction.fields import FIELD_KINDS  # noqa: E402
 from extraction.layout import DocumentText, Line, PageText, Word, sort_reading_order  # noqa: E402
-from extraction.rules.calibration import CALIBRATION_PATH, fit_curve  # noqa: E402
+from extraction.extractors.layout.calibration import CALIBRATION_PATH, fit_curve  # noqa: E402
+from extraction.evaluate.manifest import ManifestError  # noqa: E402
+from extraction.evaluate.splits import SplitError  # noqa: E402
+from builder import split_selection  # noqa: E402
 
 MIN_SAMPLES = 40
 TEXT_CAP = 0.9
@@ -86,7 +90,12 @@ def main(argv: list[str] | None = None) -> int:
         help="read image documents with RapidOCR through this cache (the one python -m extraction.evaluate --ocr-cache fills)",
     )
     parser.add_argument("--out", type=Path, default=CALIBRATION_PATH)
+    split_selection.add_arguments(parser)
     args = parser.parse_args(argv)
+    try:
+        datasets = split_selection.selected_datasets([Path(f) for f in args.datasets], args)
+    except (ManifestError, SplitError) as exc:
+        parser.error(str(exc))
     ocr = None
     if args.ocr_cache is not None:
         from extraction.evaluate.ocrcache import CachedOcr
@@ -97,9 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     extractor = RulesExtractor(calibration=False)
     pairs: dict[str, list[tuple[float, bool]]] = defaultdict(list)
     documents = 0
-    for folder in args.datasets:
-        dataset = load_dataset(folder)
-        name = Path(folder).name
+    for dataset in datasets:
+        name = dataset.root.name
         for entry in dataset.entries:
             text = document_text(entry, name, args.text_cache, ocr)
             if text is None:
@@ -121,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             curves[field] = [(x, min(y, TEXT_CAP)) for x, y in curve]
     payload = {
         "about": "Per-field confidence curves for the rules extractor: [raw, calibrated] knots (see builder/calibrate_rules.py).",
+        "fitted_on": split_selection.describe(datasets, args),
         "documents": documents,
         "samples": {field: len(values) for field, values in sorted(pairs.items())},
         "fields": curves,

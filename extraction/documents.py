@@ -15,7 +15,7 @@ from typing import Iterator, Optional, Sequence, Union
 
 from PIL import Image, ImageOps, ImageSequence
 
-from extraction.config import Limits
+from extraction.settings.limits import Limits
 from extraction.errors import DocumentError, ErrorCode
 from extraction.formats import DocumentFormat, sniff_format
 from extraction.layout import PageText, Word, group_words_into_lines

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 from dataclasses import dataclass
 from typing import Any, Callable
+
+from extraction.settings import load_settings
+from extraction.settings.worker import WorkerSettings
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +33,7 @@ OCR_ENGINES: dict[str, EngineSpec] = {
 
 EXTRACTORS: dict[str, EngineSpec] = {
     "tilt": EngineSpec("extraction.extractors.tilt:TiltExtractor", "extraction.extractors.tilt:is_available", gpu=True),
-    "rules": EngineSpec("extraction.extractors.rules:RulesExtractor", "extraction.extractors.rules:is_available"),
+    "rules": EngineSpec("extraction.extractors.layout.extractor:RulesExtractor", "extraction.extractors.layout.extractor:is_available"),
 }
 
 
@@ -50,8 +52,9 @@ def is_available(spec: EngineSpec) -> bool:
 
 
 def resolve(kind: str, name: str | None, registry: dict[str, EngineSpec], env_var: str) -> str:
-    """The engine name to build: explicit name, else env var, else ``auto``."""
-    chosen = (name or os.environ.get(env_var) or "auto").strip().lower()
+    """The engine name to build: explicit name, else the ``env_var`` setting (default ``auto``)."""
+    # WorkerSettings has no prefix: its field for OCR_ENGINE is ocr_engine, for EXTRACTOR extractor.
+    chosen = (name or getattr(load_settings(WorkerSettings), env_var.lower())).strip().lower()
     if chosen == "auto":
         ordered = sorted(registry.items(), key=lambda item: not item[1].gpu)  # GPU engines first
         for engine_name, spec in ordered:

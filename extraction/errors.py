@@ -8,6 +8,7 @@ other documents of the job are unaffected.
 from __future__ import annotations
 
 from enum import Enum
+from typing import Optional
 
 
 class ErrorCode(str, Enum):
@@ -32,6 +33,7 @@ class ErrorCode(str, Enum):
     OCR_FAILED = "ocr_failed"
     EXTRACTION_FAILED = "extraction_failed"
     OUTPUT_FAILED = "output_failed"
+    WORKER_FAILED = "worker_failed"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -56,6 +58,10 @@ ERROR_HELP: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.OCR_FAILED: ("The OCR engine failed on this document.", "Retry; if it persists, report the document."),
     ErrorCode.EXTRACTION_FAILED: ("The extractor failed on this document.", "Retry; if it persists, report the document."),
     ErrorCode.OUTPUT_FAILED: ("Writing the result to the output location failed.", "Check the output bucket and credentials."),
+    ErrorCode.WORKER_FAILED: (
+        "The worker hit a fault that leaves it unable to go on (e.g. a GPU error) before this document was done; it is being replaced.",
+        "Retry the document; the job's other results stand.",
+    ),
     ErrorCode.INTERNAL_ERROR: ("An unexpected error in the worker.", "Retry; if it persists, report it with the job id."),
 }
 
@@ -77,6 +83,77 @@ class DocumentError(Exception):
 
     def __repr__(self) -> str:
         return f"DocumentError({self.code.value!r}, {self.message!r})"
+
+
+class JobInputError(ValueError):
+    """The job as a whole is unusable (schema violation, too many documents)."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(f"{code.value}: {message}")
+        self.code = code
+        self.message = message
+
+
+class FatalWorkerError(Exception):
+    """A fault after which this process cannot serve more jobs: the GPU is in an error state,
+    or an engine was left broken (its loop died, its memory is gone).
+
+    Unlike :class:`DocumentError` it does not stay with one document: the pipeline stops the
+    job there, gives the documents not yet done the ``worker_failed`` error, and the handler
+    asks RunPod to replace the worker once the job's output is delivered.
+    """
+
+    def __init__(self, message: str = "the process cannot serve more jobs") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+#: Text of errors raised by CUDA, its libraries and the engines on it once the device or the
+#: context is unusable; PyTorch, vLLM, Paddle and ONNX Runtime raise them as plain exceptions.
+_FATAL_MESSAGES = (
+    "cuda error",  # PyTorch "CUDA error: ...", Paddle "CUDA error(700)"
+    "cuda failure",  # ONNX Runtime's CUDA provider
+    "cublas_status",
+    "cudnn_status",
+    "cusolver_status",
+    "device-side assert",
+    "illegal memory access",
+    "cuda out of memory",  # torch.cuda.OutOfMemoryError's text
+    "out of memory error on gpu",  # Paddle's ResourceExhaustedError
+    "nccl error",
+)
+#: Exception classes that mean the same, as (top-level package, class name): matched by name so
+#: that nothing GPU-side is imported here.
+_FATAL_TYPES = frozenset({
+    ("torch", "OutOfMemoryError"),  # torch.cuda.OutOfMemoryError
+    ("torch", "AcceleratorError"),  # what newer PyTorch raises for CUDA errors
+    ("vllm", "EngineDeadError"),
+    ("vllm", "AsyncEngineDeadError"),
+})
+
+
+def _fatal_type(exc: BaseException) -> bool:
+    return any((cls.__module__.split(".", 1)[0], cls.__name__) in _FATAL_TYPES for cls in type(exc).__mro__)
+
+
+def is_fatal(exc: Optional[BaseException]) -> bool:
+    """True when ``exc`` (or an exception it was raised from) leaves the process unusable.
+
+    :class:`FatalWorkerError`, CUDA-style errors recognised by their text (``CUDA error``,
+    ``CUBLAS_STATUS_...``, ``device-side assert``, ``CUDA out of memory``...) and the GPU
+    stacks' own classes for them. Ordinary failures (a bad document, an engine that refused
+    one input) are not fatal: they stay with their document.
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, FatalWorkerError) or _fatal_type(exc):
+            return True
+        text = str(exc).casefold()
+        if any(marker in text for marker in _FATAL_MESSAGES):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def markdown_table() -> str:

@@ -99,6 +99,12 @@ def union_bbox(boxes: Sequence[BBox]) -> BBox:
     )
 
 
+def round_box(box: Sequence[float], places: int = 1) -> list[float]:
+    """A box as it goes into the JSON output: plain floats, rounded (digits below a tenth of a
+    pixel are noise from scaling and averaging, and only lengthen the output)."""
+    return [round(float(v), places) for v in box]
+
+
 def polygon_to_bbox(points: Sequence[Sequence[float]]) -> BBox:
     """Axis-aligned box around a quadrilateral (or any polygon) given as [[x, y], ...]."""
     xs = [float(p[0]) for p in points]

@@ -16,15 +16,21 @@ from typing import Any, Callable, Optional, Sequence
 
 from pydantic import ValidationError
 
-from extraction.config import Limits
+from extraction.settings.catalog import check_environment
+from extraction.settings.limits import Limits
 from extraction.documents import PageImage, load_document
 from extraction.engines import build_extractor, build_ocr
-from extraction.errors import DocumentError, ErrorCode
+from extraction.errors import DocumentError, ErrorCode, JobInputError, is_fatal
 from extraction.extractors.base import Extraction, ExtractionRequest
+from extraction.faults import FaultLatch
 from extraction.fields import FIELD_KINDS, STANDARD_FIELDS
+from extraction.job_output import cap_text as _cap_text
+from extraction.job_output import ocr_pages as _ocr_pages
+from extraction.job_output import open_output as _open_output
+from extraction.job_output import write_result as _write_result
 from extraction.layout import DocumentText, Line, PageText
+from extraction.normalize.validation import run_checks
 from extraction.pageprep import PagePreparer, cap_unreadable
-from extraction.rules.validation import run_checks
 from extraction.schema import (
     DocumentInput,
     DocumentResult,
@@ -32,9 +38,6 @@ from extraction.schema import (
     JobInput,
     JobOutput,
     JobSummary,
-    OcrLine,
-    OcrPage,
-    OcrWord,
     Options,
     PageCorrection,
 )
@@ -43,15 +46,6 @@ from extraction.sources import SourceContext, expand_documents, prefetch_documen
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int, DocumentResult], None]
-
-
-class JobInputError(ValueError):
-    """The job as a whole is unusable (schema violation, too many documents)."""
-
-    def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(f"{code.value}: {message}")
-        self.code = code
-        self.message = message
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -88,11 +82,16 @@ class Pipeline:
         self.extractor = extractor
         self.limits = limits or Limits.from_env()
         self.startup_ms = startup_ms or {}
+        self.faults = FaultLatch()  # tripped by a fault that leaves the process unusable
         self.page_prep = PagePreparer.from_env()
 
     @classmethod
     def from_env(cls, ocr: Optional[str] = None, extractor: Optional[str] = None) -> "Pipeline":
-        """Build both engines once (names: explicit, else ``OCR_ENGINE``/``EXTRACTOR``, else ``auto``)."""
+        """Build both engines once (names: explicit, else ``OCR_ENGINE``/``EXTRACTOR``, else ``auto``).
+
+        Every setting is checked first: a bad value raises ``SettingsError`` before any model loads.
+        """
+        check_environment()
         started = time.perf_counter()
         ocr_engine = build_ocr(ocr)
         ocr_done = time.perf_counter()
@@ -123,7 +122,8 @@ class Pipeline:
         job: Optional[dict[str, Any]] = None,
         progress: Optional[ProgressCallback] = None,
     ) -> dict[str, Any]:
-        """Run one job; raises :class:`JobInputError` when the job itself is invalid."""
+        """Run one job; raises :class:`JobInputError` when the job itself is invalid. After a fatal
+        fault the job stops there: the documents not done get ``worker_failed`` (and later jobs')."""
         started = time.perf_counter()
         parsed = self.parse_job_input(job_input)
         context = SourceContext(limits=self.limits, s3_config=(job or {}).get("s3Config"))
@@ -153,6 +153,8 @@ class Pipeline:
             pending.clear()
 
         for index, doc, data, fetch_error, fetch_ms in prefetch_documents(documents, context, source_errors):
+            if self.faults.reason is not None:
+                break
             doc_id = doc.id or f"document-{index + 1}"
             prepared = _Prepared(doc_id=doc_id)
             try:
@@ -166,12 +168,18 @@ class Pipeline:
                 self._load_and_read(prepared, data, parsed.options, doc.password)
             except DocumentError as exc:
                 prepared.error = exc
-            except Exception:
-                log.exception("unexpected error while reading document %s", doc_id)
-                prepared.error = DocumentError(ErrorCode.INTERNAL_ERROR, "unexpected error while reading the document")
+            except Exception as exc:
+                if is_fatal(exc):
+                    prepared.error = self.faults.trip(exc)
+                else:
+                    log.exception("unexpected error while reading document %s", doc_id)
+                    prepared.error = DocumentError(ErrorCode.INTERNAL_ERROR, "unexpected error while reading the document")
             pending.append((prepared, doc))
             if len(pending) >= self.limits.extract_batch_size:
                 flush()
+        if self.faults.reason is not None:  # stopped by a fatal fault: the documents not reached are not even fetched
+            reached = done + len(pending)
+            pending += [(_Prepared(doc.id or f"document-{i + 1}", error=self.faults.error()), doc) for i, doc in enumerate(documents) if i >= reached]
         flush()
 
         if writer is not None:
@@ -195,15 +203,16 @@ class Pipeline:
         fields: Optional[Sequence[str]] = None,
         options: Optional[Options] = None,
         password: Optional[str] = None,
+        queries: Optional[dict[str, str]] = None,
     ) -> DocumentResult:
-        """One document from bytes (the evaluation harness and benchmarks use this)."""
+        """One document from bytes (the evaluation harness, benchmarks and local ``extract`` use this)."""
         options = options or Options()
         prepared = _Prepared(doc_id=doc_id)
         try:
             self._load_and_read(prepared, data, options, password)
         except DocumentError as exc:
             prepared.error = exc
-        return self._extract_and_finish([(prepared, None)], frozenset(fields or STANDARD_FIELDS), {}, options)[0]
+        return self._extract_and_finish([(prepared, None)], frozenset(fields or STANDARD_FIELDS), dict(queries or {}), options)[0]
 
     def extract_text(
         self,
@@ -258,6 +267,8 @@ class Pipeline:
                 f"OCR of page {page.number} did not finish within the document's {self.limits.document_timeout_s:g}s budget",
             ) from None
         except Exception as exc:
+            if is_fatal(exc):
+                raise
             log.error("OCR failed on page %d of %s: %s", page.number, prepared.doc_id, type(exc).__name__)
             raise DocumentError(ErrorCode.OCR_FAILED, f"OCR failed on page {page.number}: {type(exc).__name__}") from None
         finally:
@@ -329,13 +340,18 @@ class Pipeline:
         return results
 
     def _extract_isolated(self, requests: list[ExtractionRequest]) -> list[Extraction | DocumentError]:
-        """Batch extraction; if the batch call itself fails, retry one by one so one document cannot sink the rest."""
+        """Batch extraction; if the batch call itself fails, retry one by one so one document cannot sink the rest
+        (unless the failure is fatal: then no document of the batch, or after it, reaches the engine)."""
         try:
+            if self.faults.reason is not None:
+                return [self.faults.error() for _ in requests]
             outcomes = list(self.extractor.extract(requests))
             if len(outcomes) != len(requests):
                 raise RuntimeError(f"extractor returned {len(outcomes)} results for {len(requests)} documents")
             return outcomes
-        except Exception:
+        except Exception as exc:
+            if is_fatal(exc):
+                return [self.faults.trip(exc) for _ in requests]
             if len(requests) == 1:
                 log.exception("extractor failed on %s", requests[0].document_id)
                 return [DocumentError(ErrorCode.EXTRACTION_FAILED, "the extractor failed on this document")]
@@ -388,65 +404,3 @@ class Pipeline:
             page_corrections=prepared.corrections,
             ocr=_ocr_pages(prepared.text) if options.return_ocr and prepared.text else None,
         )
-
-
-def _open_output(parsed: JobInput, job: Optional[dict[str, Any]], context: SourceContext) -> Any:
-    """A writer for ``output.url`` (results go to S3, the job returns the manifest), or None."""
-    if parsed.output is None:
-        return None
-    from extraction.remote import settings_for
-    from extraction.remote.output import ResultWriter
-
-    try:
-        return ResultWriter(parsed.output.url, s3_config=context.s3_config, job_id=(job or {}).get("id"), settings=settings_for(context))
-    except DocumentError as exc:
-        raise JobInputError(exc.code, exc.message) from None
-
-
-def _write_result(writer: Any, result: DocumentResult) -> None:
-    """Write one result; if the very first write fails the output is unusable and the job stops."""
-    entry = writer.write(result.model_dump(mode="json"))
-    if not entry.get("written") and not any(e.get("written") for e in writer.entries):
-        error = entry.get("output_error") or {}
-        raise JobInputError(ErrorCode.OUTPUT_FAILED, error.get("message", "cannot write to the output location"))
-
-
-def _cap_text(pages: list[PageText], max_chars: int, warnings: list[str]) -> list[PageText]:
-    """Keep the document's text under ``max_chars`` (extractor cost grows with it): lines past
-    the cap are dropped, in reading order, with a warning naming the page where it was cut."""
-    total = 0
-    for page_index, page in enumerate(pages):
-        for line_index, line in enumerate(page.lines):
-            total += len(line.text)
-            if total > max_chars:
-                warnings.append(
-                    f"text truncated at {max_chars} characters (page {page.number}); later text was not read (MAX_TEXT_CHARS)"
-                )
-                page.lines = page.lines[:line_index]
-                return pages[: page_index + 1]
-    return pages
-
-
-def _box(bbox: Sequence[float]) -> list[float]:
-    return [round(float(v), 1) for v in bbox]
-
-
-def _ocr_pages(text: DocumentText) -> list[OcrPage]:
-    return [
-        OcrPage(
-            number=page.number,
-            width=page.width,
-            height=page.height,
-            source=page.source,
-            lines=[
-                OcrLine(
-                    text=line.text,
-                    bbox=_box(line.bbox),
-                    confidence=round(line.confidence, 4),
-                    words=[OcrWord(text=w.text, bbox=_box(w.bbox), confidence=round(w.confidence, 4)) for w in line.words],
-                )
-                for line in page.lines
-            ],
-        )
-        for page in text.pages
-    ]

@@ -9,39 +9,22 @@ from __future__ import annotations
 
 import ctypes
 import io
+import json
 from dataclasses import dataclass
-from typing import Sequence
+from importlib import resources
+from typing import Any, Sequence
 
 from PIL import Image, ImageDraw, ImageFont
 
 # --------------------------------------------------------------------------- receipt image
 
-RECEIPT_LINES: list[tuple[str, str]] = [
-    # (left text, right text); "" for none. Header lines are centred.
-    ("CORNER BAKERY & CAFE", "center"),
-    ("12 HARBOUR STREET", "center"),
-    ("SPRINGFIELD, IL 62701", "center"),
-    ("TEL: (217) 555-0134", "center"),
-]
+#: The two sample documents as data: what is printed where, and the values that are their ground truth.
+_SAMPLES: dict[str, Any] = json.loads(resources.files("extraction").joinpath("samplegen.json").read_text(encoding="utf-8"))
 
-RECEIPT_VALUES: dict[str, str] = {
-    "vendor_name": "CORNER BAKERY & CAFE",
-    "vendor_address": "12 HARBOUR STREET SPRINGFIELD, IL 62701",
-    "invoice_number": "R-58213",
-    "date": "2024-03-14",
-    "time": "13:45",
-    "subtotal": "15.00",
-    "tax": "0.90",
-    "total": "15.90",
-    "currency": "USD",
-    "payment_method": "cash",
-}
-
-RECEIPT_ITEMS: list[dict[str, str]] = [
-    {"description": "CROISSANT", "quantity": "2", "unit_price": "3.50", "amount": "7.00"},
-    {"description": "LATTE", "quantity": "1", "unit_price": "4.80", "amount": "4.80"},
-    {"description": "BAGEL", "quantity": "1", "unit_price": "3.20", "amount": "3.20"},
-]
+RECEIPT_VALUES: dict[str, str] = _SAMPLES["receipt"]["fields"]
+RECEIPT_ITEMS: list[dict[str, str]] = _SAMPLES["receipt"]["line_items"]
+INVOICE_VALUES: dict[str, str] = _SAMPLES["invoice"]["fields"]
+INVOICE_ITEMS: list[dict[str, str]] = _SAMPLES["invoice"]["line_items"]
 
 
 def render_receipt(scale: float = 1.0) -> Image.Image:
@@ -49,28 +32,11 @@ def render_receipt(scale: float = 1.0) -> Image.Image:
     width = int(520 * scale)
     font = ImageFont.load_default(size=int(22 * scale))
     big = ImageFont.load_default(size=int(28 * scale))
-    rows: list[tuple[str, str | tuple[str, str], ImageFont.FreeTypeFont, bool]] = [
-        ("CORNER BAKERY & CAFE", "", big, True),
-        ("12 HARBOUR STREET", "", font, True),
-        ("SPRINGFIELD, IL 62701", "", font, True),
-        ("TEL: (217) 555-0134", "", font, True),
-        ("", "", font, False),
-        ("RECEIPT NO: R-58213", "", font, False),
-        ("DATE: 03/14/2024", "TIME: 13:45", font, False),
-        ("", "", font, False),
-        ("QTY ITEM", ("PRICE", "AMOUNT"), font, False),
-    ]
-    for item in RECEIPT_ITEMS:
-        rows.append((f"{item['quantity']} {item['description']}", (item["unit_price"], item["amount"]), font, False))
-    rows += [
-        ("", "", font, False),
-        ("SUBTOTAL", "15.00", font, False),
-        ("SALES TAX 6%", "0.90", font, False),
-        ("TOTAL", "$15.90", big, False),
-        ("CASH", "20.00", font, False),
-        ("CHANGE", "4.10", font, False),
-        ("", "", font, False),
-        ("THANK YOU, COME AGAIN!", "", font, True),
+    printed = _SAMPLES["receipt"]["print"]
+    item_rows = [{"left": f"{item['quantity']} {item['description']}", "right": [item["unit_price"], item["amount"]]} for item in RECEIPT_ITEMS]
+    rows: list[tuple[str, str | list[str], ImageFont.FreeTypeFont, bool]] = [
+        (row.get("left", ""), row.get("right", ""), big if row.get("big") else font, bool(row.get("centred")))
+        for row in [*printed["before_items"], *item_rows, *printed["after_items"]]
     ]
     line_height = int(38 * scale)
     margin = int(30 * scale)
@@ -153,67 +119,15 @@ def _place_image(pdf, page, image: Image.Image, width: float, height: float) -> 
     page.gen_content()
 
 
-INVOICE_VALUES: dict[str, str] = {
-    "vendor_name": "Northwind Supplies Ltd",
-    "vendor_address": "48 Quay Road, Bristol BS1 4DJ, United Kingdom",
-    "vendor_tax_id": "GB123456789",
-    "invoice_number": "INV-2024-0042",
-    "po_number": "PO-7731",
-    "date": "2024-02-05",
-    "due_date": "2024-03-06",
-    "subtotal": "296.00",
-    "tax": "59.20",
-    "total": "355.20",
-    "currency": "GBP",
-    "payment_method": "bank_transfer",
-}
-
-INVOICE_ITEMS: list[dict[str, str]] = [
-    {"description": "Paper A4 (box of 5 reams)", "quantity": "3", "unit_price": "24.00", "amount": "72.00"},
-    {"description": "Toner cartridge black", "quantity": "2", "unit_price": "89.50", "amount": "179.00"},
-    {"description": "Desk lamp LED", "quantity": "1", "unit_price": "45.00", "amount": "45.00"},
-]
-
-
 def invoice_page() -> list[TextItem]:
     """A one-page A4 invoice with :data:`INVOICE_VALUES` and :data:`INVOICE_ITEMS`."""
-    items = [
-        TextItem(50, 50, "Northwind Supplies Ltd", 18, bold=True),
-        TextItem(50, 74, "48 Quay Road, Bristol BS1 4DJ, United Kingdom"),
-        TextItem(50, 88, "VAT No: GB123456789"),
-        TextItem(400, 50, "INVOICE", 20, bold=True),
-        TextItem(360, 110, "Invoice No:"),
-        TextItem(450, 110, "INV-2024-0042"),
-        TextItem(360, 125, "Invoice Date:"),
-        TextItem(450, 125, "05 Feb 2024"),
-        TextItem(360, 140, "Due Date:"),
-        TextItem(450, 140, "06 Mar 2024"),
-        TextItem(360, 155, "PO Number:"),
-        TextItem(450, 155, "PO-7731"),
-        TextItem(50, 130, "Bill To:", bold=True),
-        TextItem(50, 145, "Contoso Dental Clinic"),
-        TextItem(50, 159, "7 Market Square, Bath BA1 1AA"),
-        TextItem(50, 220, "Description", bold=True),
-        TextItem(320, 220, "Qty", bold=True),
-        TextItem(380, 220, "Unit Price", bold=True),
-        TextItem(480, 220, "Amount", bold=True),
-    ]
-    y = 240
+    printed = _SAMPLES["invoice"]["print"]
+    items = [TextItem(**entry) for entry in printed["header"]]
+    y = printed["items"]["top"]
     for item in INVOICE_ITEMS:
-        items += [
-            TextItem(50, y, item["description"]),
-            TextItem(320, y, item["quantity"]),
-            TextItem(380, y, item["unit_price"]),
-            TextItem(480, y, item["amount"]),
-        ]
-        y += 18
-    items += [
-        TextItem(380, y + 20, "Subtotal"),
-        TextItem(480, y + 20, "296.00"),
-        TextItem(380, y + 36, "VAT 20%"),
-        TextItem(480, y + 36, "59.20"),
-        TextItem(380, y + 54, "Total GBP", bold=True),
-        TextItem(480, y + 54, "355.20", bold=True),
-        TextItem(50, y + 110, "Payment terms: 30 days. Bank transfer to IBAN GB29 NWBK 6016 1331 9268 19."),
-    ]
+        items += [TextItem(x, y, item[name]) for name, x in printed["items"]["columns"].items()]
+        y += printed["items"]["step"]
+    for entry in printed["footer"]:
+        placed = {key: value for key, value in entry.items() if key != "below_items"}
+        items.append(TextItem(y=y + entry["below_items"], **placed))
     return items

@@ -13,8 +13,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
-from extraction.config import Limits
+from extraction.settings.limits import Limits
 from extraction.errors import DocumentError, ErrorCode
+from extraction.prefetch import prefetch
 from extraction.schema import DocumentInput
 
 _DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w.+-]+=[^;,]*)*)(?P<b64>;base64)?,", re.IGNORECASE)
@@ -93,7 +94,8 @@ def prefetch_documents(
     """Yield ``(index, doc, data, error, fetch_ms)`` in order while later documents download.
 
     Up to ``FETCH_CONCURRENCY`` documents are fetched ahead, so S3/HTTPS latency overlaps
-    OCR and extraction of the earlier ones; memory stays bounded by that window.
+    OCR and extraction of the earlier ones; memory stays bounded by that window. A job with
+    no ``url`` documents decodes each one only when it is next.
     """
     errors = errors or {}
 
@@ -108,19 +110,9 @@ def prefetch_documents(
     items = list(enumerate(documents))
     workers = 1
     if any(doc.url for doc in documents):
-        from extraction.remote.settings import FetchSettings
+        from extraction.settings.fetch import FetchSettings
 
         workers = FetchSettings.from_env().prefetch
-    if workers <= 1:
-        for item in items:
-            try:
-                data, ms = fetch(item)
-                yield item[0], item[1], data, None, ms
-            except Exception as exc:
-                yield item[0], item[1], None, exc, 0.0
-        return
-    from extraction.remote import prefetch
-
     for item, outcome, error in prefetch(items, fetch, workers):
         data, ms = outcome if error is None else (None, 0.0)
         yield item[0], item[1], data, error, ms

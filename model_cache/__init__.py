@@ -7,9 +7,10 @@ the volume. After that the process goes offline (``HF_HUB_OFFLINE=1``) so a hub 
 cannot stall loading. Every step is logged with its duration and kept for the job output
 (:func:`timings`).
 
-Env: ``MODEL_CACHE_DIR`` (root), ``MODEL_DOWNLOAD`` (``0`` forbids downloads),
-``MODEL_LOCAL_COPY_DIR`` (copy to local disk before loading), ``MODEL_LOCK_TIMEOUT_S``,
-``MODEL_VERIFY_SHA256`` (``0`` skips hashing), ``<PREFIX>_MODEL_DIR`` explicit directories.
+Env (``extraction.settings.models``): ``MODEL_CACHE_DIR`` (root), ``MODEL_DOWNLOAD`` (``0``
+forbids downloads), ``MODEL_LOCAL_COPY_DIR`` (copy to local disk before loading),
+``MODEL_LOCK_TIMEOUT_S``, ``MODEL_VERIFY_SHA256`` (``0`` skips hashing), ``MODEL_SET_OFFLINE``,
+``<PREFIX>_MODEL_DIR`` explicit directories.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from extraction.settings import load_settings
+from extraction.settings.models import ModelCacheSettings
 from model_cache.download import ModelCacheError, download, install_dir, write_marker
 from model_cache.paths import MARKER, Found, cache_root, dir_size, find, hub_caches, managed_dir, read_marker
 from model_cache.registry import ModelSpec, get_spec, group_names, missing_required, registry
@@ -56,11 +59,13 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
 
 
-def _env_flag(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    return raw.strip().lower() in ("1", "true", "yes", "on")
+def _settings() -> ModelCacheSettings:
+    return load_settings(ModelCacheSettings)
+
+
+def _hub_offline() -> bool:
+    """``HF_HUB_OFFLINE`` as huggingface_hub itself reads it (its variable, not one of our settings)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in ("1", "ON", "YES", "TRUE")
 
 
 def timings() -> dict[str, dict[str, Any]]:
@@ -81,16 +86,16 @@ def _record(name: str, **values: Any) -> None:
 
 def downloads_allowed() -> bool:
     """False when ``MODEL_DOWNLOAD=0`` or the user (not this module) put the process offline."""
-    if not _env_flag("MODEL_DOWNLOAD", True):
+    if not _settings().download:
         return False
-    return _OFFLINE_SET_BY_US or not _env_flag("HF_HUB_OFFLINE", False)
+    return _OFFLINE_SET_BY_US or not _hub_offline()
 
 
 def search_locations(spec: ModelSpec, root: Path | None = None) -> list[str]:
     """Human-readable list of the places :func:`locate` looks, for error messages and ``status``."""
     root = root or cache_root()
-    if os.environ.get(spec.dir_env):
-        return [f"{spec.dir_env}={os.environ[spec.dir_env]}"]
+    if spec.directory is not None:
+        return [f"{spec.dir_env}={spec.directory}"]
     places = [str(managed_dir(spec, root))]
     places += [str(hub / f"models--{spec.repo_id.replace('/', '--')}") for hub in hub_caches()]
     places.append(str(root / spec.name))
@@ -110,7 +115,7 @@ def locate(name: str) -> Path | None:
 def _set_offline() -> None:
     """Put this process (and child processes) offline once the weights are local."""
     global _OFFLINE_SET_BY_US
-    if not _env_flag("MODEL_SET_OFFLINE", True) or _env_flag("HF_HUB_OFFLINE", False):
+    if not _settings().set_offline or _hub_offline():
         return
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -182,13 +187,9 @@ def ensure(name: str, *, download_allowed: bool | None = None, local_copy_dir: s
         log.info("%s: not in the cache (%s); downloading %s", name, root, spec.repo_id)
         if _OFFLINE_SET_BY_US:
             _allow_network_temporarily()
+        settings = _settings()
         try:
-            report = download(
-                spec,
-                root,
-                lock_timeout_s=float(os.environ.get("MODEL_LOCK_TIMEOUT_S") or 3600),
-                check_sha256=_env_flag("MODEL_VERIFY_SHA256", True),
-            )
+            report = download(spec, root, lock_timeout_s=settings.lock_timeout_s, check_sha256=settings.verify_sha256)
         except ModelCacheError:
             raise
         except Exception as exc:
@@ -209,7 +210,7 @@ def ensure(name: str, *, download_allowed: bool | None = None, local_copy_dir: s
         )
     entry.update(source=found.source, path=str(found.path), revision=found.revision)
 
-    copy_root = local_copy_dir if local_copy_dir is not None else os.environ.get("MODEL_LOCAL_COPY_DIR")
+    copy_root = local_copy_dir if local_copy_dir is not None else _settings().local_copy_dir
     path = found.path
     if copy_root:
         t0 = time.perf_counter()

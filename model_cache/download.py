@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from model_cache.paths import LOCK_DIR, MARKER, TMP_DIR, Found, find, managed_dir
-from model_cache.registry import ModelSpec, missing_required
+from model_cache.registry import ModelSpec, missing_required, readable
 
 log = logging.getLogger("model_cache")
 
@@ -191,7 +191,7 @@ def _fetch_into(spec: ModelSpec, root: Path, tmp: Path, report: DownloadReport, 
     report.bytes = verify(tmp, files, check_sha256=check_sha256)
     missing = missing_required(spec, tmp)
     if missing:
-        raise ModelCacheError(f"{spec.repo_id}@{commit[:12]} has no file matching {', '.join(missing)}")
+        raise ModelCacheError(f"{spec.repo_id}@{commit[:12]} has no file matching {'; '.join(readable(m) for m in missing)}")
     report.verify_s = time.perf_counter() - t1
     shutil.rmtree(tmp / ".cache", ignore_errors=True)  # huggingface_hub's local_dir bookkeeping
     write_marker(

@@ -17,9 +17,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from extraction.settings import load_settings
+from extraction.settings.models import RUNPOD_VOLUME, ModelCacheSettings
 from model_cache.registry import ModelSpec, missing_required
 
-VOLUME = Path("/runpod-volume")
+VOLUME = RUNPOD_VOLUME
 RUNPOD_HUB_CACHE = VOLUME / "huggingface-cache" / "hub"
 MARKER = ".model_cache_complete.json"
 TMP_DIR = ".tmp"
@@ -28,23 +30,26 @@ LOCK_DIR = ".locks"
 
 def volume_path() -> Path:
     """The network volume mount (env ``RUNPOD_VOLUME`` overrides it, for tests and pods)."""
-    return Path(os.environ.get("RUNPOD_VOLUME") or VOLUME)
+    return load_settings(ModelCacheSettings).volume
 
 
 def cache_root() -> Path:
     """``MODEL_CACHE_DIR``, else ``<volume>/models`` when the volume is mounted, else a user cache."""
-    explicit = os.environ.get("MODEL_CACHE_DIR")
+    explicit = load_settings(ModelCacheSettings).cache_dir
     if explicit:
-        return Path(explicit).expanduser()
+        return explicit.expanduser()
     volume = volume_path()
     if volume.is_dir():
         return volume / "models"
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")  # the XDG convention, not ours
     return base / "receipt-extraction" / "models"
 
 
 def hub_caches() -> list[Path]:
-    """Hugging Face hub cache directories to search, most specific first, without duplicates."""
+    """Hugging Face hub cache directories to search, most specific first, without duplicates.
+
+    ``HF_HUB_CACHE`` and ``HF_HOME`` are huggingface_hub's own variables, read as it reads them.
+    """
     candidates: list[Path] = []
     if os.environ.get("HF_HUB_CACHE"):
         candidates.append(Path(os.environ["HF_HUB_CACHE"]))
@@ -82,9 +87,8 @@ def read_marker(directory: Path) -> dict | None:
 
 def find(spec: ModelSpec, root: Path | None = None) -> Found | None:
     """The first whole copy of ``spec`` in the search order above, or None; never uses the network."""
-    explicit = os.environ.get(spec.dir_env)
-    if explicit:
-        path = Path(explicit).expanduser()
+    if spec.directory is not None:
+        path = spec.directory
         return Found(path, "env_dir") if path.is_dir() and not missing_required(spec, path) else None
 
     managed = managed_dir(spec, root)

@@ -1,16 +1,25 @@
 """Which models the worker uses, where they come from, and how to tell a copy is whole.
 
 One table so that the prefetch command, the cold-start path and the engines agree on
-names. Repository ids and revisions can be overridden by env (``TILT_MODEL_ID``,
-``TILT_MODEL_REVISION``, ``PADDLE_DET_MODEL``...) without code changes.
+names. Repository ids, revisions and explicit directories can be overridden by env
+(``TILT_MODEL_ID``, ``TILT_MODEL_REVISION``, ``PADDLE_DET_MODEL``, ``<PREFIX>_MODEL_DIR``...:
+``extraction.settings.models``) without code changes.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from extraction.settings import load_settings
+from extraction.settings.models import (
+    PaddleDetModelSource,
+    PaddleModelSource,
+    PaddleRecModelSource,
+    PaddleTextlineOriModelSource,
+    TiltModelSource,
+)
 
 
 @dataclass(frozen=True)
@@ -18,8 +27,9 @@ class ModelSpec:
     """A model the worker may load.
 
     ``required`` lists glob patterns that must each match at least one file for a directory
-    to count as this model; ``a|b`` means either pattern. ``model_name`` is the name the
-    loading library expects next to the directory (PaddleOCR raises on a mismatch).
+    to count as this model; ``a|b`` means either alternative, ``a+b`` an alternative that
+    needs both. ``model_name`` is the name the loading library expects next to the directory
+    (PaddleOCR raises on a mismatch).
     """
 
     name: str
@@ -32,6 +42,7 @@ class ModelSpec:
     env_prefix: str = ""
     optional: bool = False  # prefetched with its group, but engines may run without it
     description: str = ""
+    directory: Path | None = None  # ``<PREFIX>_MODEL_DIR``: an explicit local copy, used as is
 
     @property
     def slug(self) -> str:
@@ -44,41 +55,50 @@ class ModelSpec:
         return f"{self.env_prefix}_MODEL_DIR"
 
 
-def _paddle(name: str, env_prefix: str, default: str, description: str, optional: bool = False) -> ModelSpec:
-    model_name = os.environ.get(f"{env_prefix}_MODEL") or default
+#: The model files PaddleX can run: ``inference.json`` or ``.pdmodel`` with ``.pdiparams``, or ONNX.
+PADDLE_MODEL_FILES = "inference.json+inference.pdiparams|inference.pdmodel+inference.pdiparams|inference.onnx"
+
+
+def _paddle(name: str, source: type[PaddleModelSource], description: str, optional: bool = False) -> ModelSpec:
+    settings = load_settings(source)
     return ModelSpec(
         name=name,
-        repo_id=os.environ.get(f"{env_prefix}_MODEL_ID") or f"PaddlePaddle/{model_name}",
-        revision=os.environ.get(f"{env_prefix}_MODEL_REVISION") or None,
+        repo_id=settings.repo_id,
+        revision=settings.model_revision,
         group="ocr",
-        required=("inference.yml", "inference.pdiparams|inference.onnx"),
+        # What PaddleX loads: a Paddle program (inference.json, or .pdmodel from older exports)
+        # with its weights, or an ONNX model for engine="onnxruntime". A folder with only the
+        # weights passes a looser check and then fails inside PaddleX ("No Paddle model files").
+        required=("inference.yml", PADDLE_MODEL_FILES),
         allow_patterns=("*.yml", "*.json", "*.pdiparams", "*.pdmodel", "*.onnx", "*.txt"),
-        model_name=model_name,
-        env_prefix=env_prefix,
+        model_name=settings.model,
+        env_prefix=source.model_config["env_prefix"].rstrip("_"),
         optional=optional,
         description=description,
+        directory=settings.model_dir.expanduser() if settings.model_dir else None,
     )
 
 
 def registry() -> dict[str, ModelSpec]:
     """The model table, with env overrides applied (read at call time so tests can set env)."""
+    tilt_source = load_settings(TiltModelSource)
     tilt = ModelSpec(
         name="tilt",
-        repo_id=os.environ.get("TILT_MODEL_ID") or "Snowflake/snowflake-arctic-tilt-v1.3",
-        revision=os.environ.get("TILT_MODEL_REVISION") or None,
+        repo_id=tilt_source.model_id,
+        revision=tilt_source.model_revision,
         group="tilt",
         required=("config.json", "*.safetensors|*.bin"),
         env_prefix="TILT",
         description="Arctic-TILT document model (extractor 'tilt')",
+        directory=tilt_source.model_dir.expanduser() if tilt_source.model_dir else None,
     )
     specs = [
         tilt,
-        _paddle("paddle-det", "PADDLE_DET", "PP-OCRv5_server_det", "PaddleOCR text detection"),
-        _paddle("paddle-rec", "PADDLE_REC", "PP-OCRv5_server_rec", "PaddleOCR text recognition"),
+        _paddle("paddle-det", PaddleDetModelSource, "PaddleOCR text detection"),
+        _paddle("paddle-rec", PaddleRecModelSource, "PaddleOCR text recognition"),
         _paddle(
             "paddle-textline-ori",
-            "PADDLE_TEXTLINE_ORI",
-            "PP-LCNet_x1_0_textline_ori",
+            PaddleTextlineOriModelSource,
             "PaddleOCR text-line orientation (used when PADDLE_USE_TEXTLINE_ORIENTATION=1)",
             optional=True,
         ),
@@ -109,7 +129,12 @@ def missing_required(spec: ModelSpec, directory: Path) -> list[str]:
         return list(spec.required)
     missing = []
     for pattern in spec.required:
-        alternatives = pattern.split("|")
-        if not any(fnmatch.fnmatch(n, alt) for n in names for alt in alternatives):
+        alternatives = [alt.split("+") for alt in pattern.split("|")]
+        if not any(all(any(fnmatch.fnmatch(n, part) for n in names) for part in parts) for parts in alternatives):
             missing.append(pattern)
     return missing
+
+
+def readable(pattern: str) -> str:
+    """``a+b|c`` -> ``a and b, or c`` (for messages)."""
+    return ", or ".join(" and ".join(alt.split("+")) for alt in pattern.split("|"))

@@ -1,80 +1,20 @@
-"""Shared fixtures: generated documents, fake engines, and the optional shared datasets."""
+"""Fixtures every test may use: generated documents and a pipeline on fake engines.
+
+The fakes and paths themselves live in :mod:`tests.support`.
+"""
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
-from typing import Sequence
 
 import pytest
 from PIL import Image
 
 from extraction import samplegen
-from extraction.errors import DocumentError
-from extraction.extractors.base import Extraction, ExtractionRequest
-from extraction.layout import Line
-from extraction.schema import ExtractedField
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "samples"
-SHARED = Path(os.environ.get("SHARED_DIR", ROOT.parent / "shared"))
-DATASETS = SHARED / "datasets"
-
-
-def dataset_dir(name: str) -> Path:
-    """A shared dataset folder, or skip the test when this checkout has none."""
-    path = DATASETS / name
-    if not (path / "manifest.jsonl").exists():
-        pytest.skip(f"dataset {name} not available (looked in {path})")
-    return path
-
-
-class FakeOcr:
-    """Returns one fixed line per page, recording the images it saw."""
-
-    name = "fake-ocr"
-
-    def __init__(self, text: str = "TOTAL 12.50") -> None:
-        self.text = text
-        self.images: list[Image.Image] = []
-
-    def recognize(self, image: Image.Image) -> list[Line]:
-        self.images.append(image)
-        return [Line.from_text(self.text, (10, 10, 10 + 12 * len(self.text), 30), 0.9)]
-
-    def describe(self) -> dict:
-        return {"name": self.name}
-
-
-class FakeExtractor:
-    """Reports the document's first line as vendor_name; fails on documents whose text says FAIL."""
-
-    name = "fake-extractor"
-
-    def __init__(self) -> None:
-        self.batches: list[list[str]] = []
-
-    def extract(self, requests: Sequence[ExtractionRequest]) -> list[Extraction | DocumentError]:
-        self.batches.append([r.document_id for r in requests])
-        out: list[Extraction | DocumentError] = []
-        for request in requests:
-            lines = request.text.lines
-            if any("FAIL" in line.text for _, line in lines):
-                raise RuntimeError("extractor blew up")
-            fields = {}
-            if lines:
-                page, line = lines[0]
-                fields["vendor_name"] = ExtractedField(value=line.text, text=line.text, confidence=0.5, page=page, bbox=list(line.bbox))
-            out.append(Extraction(document_type="receipt", fields=fields))
-        return out
-
-    def describe(self) -> dict:
-        return {"name": self.name}
+from tests.support.engines import FakeExtractor, FakeOcr
 
 
 @pytest.fixture
 def fake_pipeline():
-    from extraction.config import Limits
+    from extraction.settings.limits import Limits
     from extraction.pipeline import Pipeline
 
     return Pipeline(FakeOcr(), FakeExtractor(), Limits(extract_batch_size=4))

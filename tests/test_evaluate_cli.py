@@ -6,7 +6,6 @@ reports can be checked exactly; the last test runs the real pipeline on the repo
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any, Optional
@@ -17,7 +16,7 @@ from PIL import Image
 from extraction.evaluate.cli import main
 from extraction.layout import DocumentText
 from extraction.schema import DocumentResult, ErrorInfo, ExtractedField, LineItem, OcrLine, OcrPage
-from tests.conftest import ROOT, SAMPLES
+from tests.support.paths import ROOT, SAMPLES
 
 #: doc id -> field -> (value, confidence); read by FakePipeline (also in forked workers).
 ANSWERS: dict[str, dict[str, tuple[str, float]]] = {}
@@ -210,17 +209,6 @@ def test_write_baseline_keeps_other_runs(tmp_path: Path) -> None:
     assert set(json.loads(baseline.read_text())["runs"]) == {"keep [a + b]", "tiny [fake-ocr + fake-extractor]"}
 
 
-def _real_pipeline_available() -> bool:
-    try:
-        return importlib.util.find_spec("extraction.extractors.rules") is not None and importlib.util.find_spec("extraction.pipeline") is not None
-    except ModuleNotFoundError:
-        return False
-
-
-needs_real_pipeline = pytest.mark.skipif(not _real_pipeline_available(), reason="the CPU extractor is not installed in this checkout")
-
-
-@needs_real_pipeline
 def test_samples_score_at_least_the_committed_baseline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The CI check: the real pipeline on the repo's samples, against eval/baseline.json (about 4 s)."""
     out, errors = tmp_path / "samples.json", tmp_path / "errors.jsonl"

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from extraction.evaluate.manifest import ManifestError, boxes_to_document, load_dataset, read_ocr_boxes
-from tests.conftest import DATASETS
+from tests.support.paths import DATASETS
 
 
 def write_dataset(root: Path, lines: list[str], files: tuple[str, ...] = ("a.png", "b.png")) -> Path:

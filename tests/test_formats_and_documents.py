@@ -8,11 +8,12 @@ import pytest
 from PIL import Image
 
 from extraction import samplegen
-from extraction.config import Limits
+from extraction.settings.limits import Limits
 from extraction.documents import PageImage, load_document, to_rgb
 from extraction.errors import DocumentError, ErrorCode
 from extraction.formats import sniff_format
 from extraction.layout import PageText
+from tests.support.pdfs import encrypted_copy
 
 LIMITS = Limits()
 
@@ -143,22 +144,21 @@ def test_truncated_jpeg_is_corrupt():
     assert info.value.code == ErrorCode.CORRUPT_DOCUMENT
 
 
-def test_encrypted_pdf_needs_the_password(invoice_pdf):
-    pypdf = pytest.importorskip("pypdf")
-    reader = pypdf.PdfReader(io.BytesIO(invoice_pdf))
-    writer = pypdf.PdfWriter()
-    for page in reader.pages:
-        writer.add_page(page)
-    writer.encrypt(user_password="s3cret", owner_password="owner", algorithm="AES-128")
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    encrypted = buffer.getvalue()
-    for password in (None, "wrong"):
-        with pytest.raises(DocumentError) as info:
-            load_document(encrypted, limits=LIMITS, password=password)
-        assert info.value.code == ErrorCode.ENCRYPTED_PDF
-        assert "s3cret" not in info.value.message
-    loaded = load_document(encrypted, limits=LIMITS, password="s3cret")
+@pytest.fixture(scope="module")
+def encrypted_invoice() -> bytes:
+    return encrypted_copy(samplegen.write_pdf([samplegen.invoice_page()]), "s3cret")
+
+
+@pytest.mark.parametrize("password", [None, "wrong"])
+def test_encrypted_pdf_needs_the_password(encrypted_invoice, password):
+    with pytest.raises(DocumentError) as info:
+        load_document(encrypted_invoice, limits=LIMITS, password=password)
+    assert info.value.code == ErrorCode.ENCRYPTED_PDF
+    assert "s3cret" not in info.value.message
+
+
+def test_encrypted_pdf_opens_with_its_password(encrypted_invoice):
+    loaded = load_document(encrypted_invoice, limits=LIMITS, password="s3cret")
     assert "INV-2024-0042" in loaded.pages[0].text
 
 

@@ -18,14 +18,14 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from extraction import samplegen
-from extraction.config import Limits
+from extraction.settings.limits import Limits
 from extraction.documents import load_document
 from extraction.errors import DocumentError
 from extraction.fields import FIELD_KINDS
-from extraction.rules.currency import detect_currency
-from extraction.rules.dates import parse_date
-from extraction.rules.normalize import normalize_field
-from extraction.rules.numbers import format_amount, parse_amount
+from extraction.normalize.currency import detect_currency
+from extraction.normalize.dates import parse_date
+from extraction.normalize.fields import normalize_field
+from extraction.normalize.numbers import format_amount, parse_amount
 from extraction.schema import JobInput
 from extraction.sources import decode_base64
 

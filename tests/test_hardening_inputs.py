@@ -10,11 +10,11 @@ import pytest
 from PIL import Image
 
 from extraction import samplegen
-from extraction.config import Limits
+from extraction.settings.limits import Limits
 from extraction.documents import PDFIUM_LOCK, load_document
 from extraction.errors import DocumentError, ErrorCode
 from extraction.pipeline import JobInputError, Pipeline
-from tests.conftest import FakeExtractor, FakeOcr
+from tests.support.engines import FakeExtractor, FakeOcr
 
 LIMITS = Limits()
 

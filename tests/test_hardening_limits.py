@@ -9,10 +9,10 @@ import time
 from PIL import Image
 
 from extraction import samplegen
-from extraction.config import Limits
+from extraction.settings.limits import Limits
 from extraction.errors import ErrorCode
 from extraction.pipeline import Pipeline
-from tests.conftest import FakeExtractor, FakeOcr
+from tests.support.engines import FakeExtractor, FakeOcr
 
 
 def _b64(data: bytes) -> str:

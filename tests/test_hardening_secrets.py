@@ -3,39 +3,27 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 import logging
 
 import pytest
 
 from extraction import samplegen
-from extraction.config import Limits
+from extraction.settings.limits import Limits
 from extraction.logs import setup_logging
-from extraction.pipeline import Pipeline
-from tests.conftest import FakeExtractor, FakeOcr
+from extraction.pipeline import JobInputError, Pipeline
+from tests.support.engines import FakeExtractor, FakeOcr
+from tests.support.pdfs import encrypted_copy
 
 PASSWORD = "pdf-pass-7f3a9c"
 ACCESS_SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYSECRET"
 SIGNATURE = "X-Amz-Signature=ab12cd34ef56deadbeef"
 
 
-def _encrypted_pdf() -> bytes:
-    pypdf = pytest.importorskip("pypdf")
-    reader = pypdf.PdfReader(io.BytesIO(samplegen.write_pdf([samplegen.invoice_page()])))
-    writer = pypdf.PdfWriter()
-    for page in reader.pages:
-        writer.add_page(page)
-    writer.encrypt(user_password=PASSWORD, owner_password=PASSWORD + "-owner", algorithm="AES-128")
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
-
-
 def test_secrets_stay_out_of_logs_and_output(caplog, capsys):
     setup_logging("DEBUG")
     caplog.set_level(logging.DEBUG)
-    pdf = base64.b64encode(_encrypted_pdf()).decode()
+    pdf = base64.b64encode(encrypted_copy(samplegen.write_pdf([samplegen.invoice_page()]), PASSWORD, PASSWORD + "-owner")).decode()
     job = {
         "id": "job-1",
         "s3Config": {"accessId": "AKIAEXAMPLE", "accessSecret": ACCESS_SECRET, "bucketName": "b", "endpointUrl": "https://s3.example.com"},
@@ -51,12 +39,9 @@ def test_secrets_stay_out_of_logs_and_output(caplog, capsys):
     output = Pipeline(FakeOcr(), FakeExtractor(), Limits()).run_job(job["input"], job=job)
     statuses = {d["id"]: d["status"] for d in output["documents"]}
     assert statuses == {"right": "ok", "wrong": "error", "signed": "error", "bad": "error"}
-    invalid = None
-    try:
+    with pytest.raises(JobInputError) as invalid:  # the job-level error message
         Pipeline.parse_job_input({"documents": [{"base64": pdf, "password": 1234, "secret_field": ACCESS_SECRET}]})
-    except Exception as exc:  # the job-level error message
-        invalid = str(exc)
     captured = capsys.readouterr()
-    everything = "\n".join([json.dumps(output), invalid or "", caplog.text, captured.out, captured.err])
-    for secret in (PASSWORD, PASSWORD[::-1], ACCESS_SECRET, "ab12cd34ef56deadbeef"):
-        assert secret not in everything
+    everything = "\n".join([json.dumps(output), str(invalid.value), caplog.text, captured.out, captured.err])
+    secrets = (PASSWORD, PASSWORD[::-1], ACCESS_SECRET, "ab12cd34ef56deadbeef")
+    assert [secret for secret in secrets if secret in everything] == []

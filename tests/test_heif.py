@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from extraction import samplegen
-from extraction.config import Limits
+from extraction.settings.limits import Limits
 from extraction.documents import load_document
 from extraction.errors import DocumentError, ErrorCode
 from extraction.formats import sniff_format

@@ -10,7 +10,7 @@ import pytest
 
 import model_cache
 from model_cache.paths import MARKER
-from tests.hub_server import FakeRepo, HubServer
+from tests.support.hub_server import FakeRepo, HubServer
 
 TINY_FILES = {
     "config.json": b'{"model_type": "tiny"}',
@@ -178,13 +178,13 @@ def test_download_through_huggingface_hub_from_local_server(cache_env, monkeypat
         assert not list((cache_env / "models" / ".tmp").iterdir())
 
         # A second model still downloads although this process went offline after the first.
-        other = FakeRepo("PaddlePaddle/PP-OCRv5_server_det", {"inference.yml": b"x: 1", "inference.pdiparams": b"\0" * 64})
+        other = FakeRepo("PaddlePaddle/PP-OCRv5_server_det", {"inference.yml": b"x: 1", "inference.json": b"{}", "inference.pdiparams": b"\0" * 64})
         hub.repos[other.repo_id] = other
         assert (model_cache.ensure("paddle-det") / "inference.pdiparams").exists()
 
         model_cache.reset_timings()
         assert model_cache.ensure("tilt") == path  # present now: no second download
-        assert sum(hub.downloads.values()) == len(TINY_FILES) + 2
+        assert sum(hub.downloads.values()) == len(TINY_FILES) + 3
 
 
 def test_verify_rejects_wrong_size_and_hash(tmp_path):
@@ -218,11 +218,11 @@ def test_local_copy_is_made_once_and_reused(cache_env, monkeypatch):
 
 
 def test_pipeline_engines_block_carries_model_timings(cache_env, monkeypatch):
-    pipeline_module = pytest.importorskip("extraction.pipeline")  # needs the rules package on this branch
-    from extraction.config import Limits
-    from tests.conftest import FakeExtractor, FakeOcr
+    from extraction.settings.limits import Limits
+    from extraction.pipeline import Pipeline
+    from tests.support.engines import FakeExtractor, FakeOcr
 
-    pipeline = pipeline_module.Pipeline(FakeOcr(), FakeExtractor(), Limits())
+    pipeline = Pipeline(FakeOcr(), FakeExtractor(), Limits())
     assert "models" not in pipeline.describe()
     spec = model_cache.get_spec("tilt")
     managed = _write_model(cache_env / "models" / spec.slug)

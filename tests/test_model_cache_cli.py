@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
-from tests.hub_server import FakeRepo, HubServer
-from tests.test_model_cache_concurrency import _env
+from tests.support.hub_server import FakeRepo, HubServer, hub_process_env
 
 PADDLE_FILES = {"inference.yml": b"Global:\n  model_name: x\n", "inference.json": b"{}", "inference.pdiparams": b"\0" * 2048}
 
@@ -22,7 +20,7 @@ def test_status_lists_present_sizes_and_missing(tmp_path):
     plain.mkdir(parents=True)
     (plain / "config.json").write_text("{}")
     (plain / "model.safetensors").write_bytes(b"\0" * 3_000_000)
-    env = _env(tmp_path, "http://127.0.0.1:9")
+    env = hub_process_env(tmp_path, "http://127.0.0.1:9")
 
     result = _cli(env, "status")
     assert result.returncode == 0, result.stderr
@@ -46,7 +44,7 @@ def test_prefetch_ocr_downloads_then_status_shows_them(tmp_path):
         FakeRepo("PaddlePaddle/PP-LCNet_x1_0_textline_ori", {**PADDLE_FILES, "README.md": b"not fetched"}),
     ]
     with HubServer(repos) as hub:
-        env = _env(tmp_path, hub.url)
+        env = hub_process_env(tmp_path, hub.url)
         result = _cli(env, "prefetch", "--ocr")
         assert result.returncode == 0, result.stderr
         downloaded = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("downloaded")]
@@ -65,7 +63,7 @@ def test_prefetch_ocr_downloads_then_status_shows_them(tmp_path):
 
 def test_prefetch_reports_failure_with_exit_code(tmp_path):
     with HubServer([]) as hub:  # the hub knows no repository
-        result = _cli(_env(tmp_path, hub.url, TILT_MODEL_ID="acme/absent"), "prefetch", "--tilt")
+        result = _cli(hub_process_env(tmp_path, hub.url, TILT_MODEL_ID="acme/absent"), "prefetch", "--tilt")
     assert result.returncode == 1
     assert "FAILED  tilt: downloading acme/absent" in result.stderr and "RepositoryNotFoundError" in result.stderr
     assert not (tmp_path / "models" / "acme--absent").exists()

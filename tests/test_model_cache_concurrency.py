@@ -8,14 +8,12 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from model_cache.paths import MARKER
-from tests.hub_server import FakeRepo, HubServer
+from tests.support.hub_server import FakeRepo, HubServer, hub_process_env
 
-ROOT = Path(__file__).resolve().parents[1]
 FILES = {"config.json": b'{"model_type": "tiny"}', "model.safetensors": b"\x01" * 20000, "extra.bin": b"\x02" * 500}
 ENSURE = "import model_cache, sys; print(model_cache.ensure('tilt'), flush=True)"
 ENSURE_WITH_FACTS = (
@@ -24,26 +22,10 @@ ENSURE_WITH_FACTS = (
 )
 
 
-def _env(tmp_path: Path, hub_url: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MODEL_", "HF_", "TILT_"))}
-    env.update(
-        MODEL_CACHE_DIR=str(tmp_path / "models"),
-        RUNPOD_VOLUME=str(tmp_path / "volume"),
-        HF_HOME=str(tmp_path / "hf-home"),
-        HOME=str(tmp_path),
-        HF_ENDPOINT=hub_url,
-        TILT_MODEL_ID="acme/race",
-        PYTHONPATH=str(ROOT),
-        HF_HUB_DISABLE_PROGRESS_BARS="1",
-    )
-    env.update(extra)
-    return env
-
-
 def test_two_processes_racing_produce_one_complete_copy(tmp_path):
     repo = FakeRepo("acme/race", FILES)
     with HubServer([repo], body_delay_s=2.0) as hub:
-        env = _env(tmp_path, hub.url)
+        env = hub_process_env(tmp_path, hub.url)
         procs = [
             subprocess.Popen([sys.executable, "-c", ENSURE_WITH_FACTS], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for _ in range(2)
@@ -69,7 +51,7 @@ def test_two_processes_racing_produce_one_complete_copy(tmp_path):
 def test_interrupted_download_is_never_used(tmp_path):
     repo = FakeRepo("acme/race", FILES)
     with HubServer([repo], body_delay_s=30) as hub:
-        env = _env(tmp_path, hub.url)
+        env = hub_process_env(tmp_path, hub.url)
         proc = subprocess.Popen([sys.executable, "-c", ENSURE], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         tmp_root = tmp_path / "models" / ".tmp"
         deadline = time.monotonic() + 60

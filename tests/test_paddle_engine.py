@@ -1,75 +1,28 @@
 """PaddleOCR engine against a fake ``paddleocr`` package whose ``predict()`` mirrors PaddleOCR 3.x.
 
-The fake is a real package on disk (so ``find_spec`` and a child process both find it). Its
-result has the keys and types of PaddleX's ``OCRResult``: ``rec_texts`` (list of str),
-``rec_scores`` (float array), ``rec_polys`` (list of int16 (4, 2) arrays), ``rec_boxes``
-(int16 (N, 4) array), beside the other keys the real one carries.
+The fake (``tests/support/fakes/paddleocr``) is a real package on disk, so ``find_spec`` and a
+child process both find it. Its result has the keys and types of PaddleX's ``OCRResult``:
+``rec_texts`` (list of str), ``rec_scores`` (float array), ``rec_polys`` (list of int16 (4, 2)
+arrays), ``rec_boxes`` (int16 (N, 4) array), beside the other keys the real one carries.
 """
 
 from __future__ import annotations
 
 import json
-import textwrap
+import shutil
 
 import pytest
 from PIL import Image
 
 import model_cache
 from extraction.ocr import paddle
-
-FAKE_PADDLEOCR = textwrap.dedent(
-    '''
-    import json, os
-    import numpy as np
-
-    class OCRResult(dict):
-        """Dict-like like PaddleX's result object."""
-
-    class PaddleOCR:
-        def __init__(self, **kwargs):
-            for key in ("text_detection_model_dir", "text_recognition_model_dir"):
-                if not os.path.isfile(os.path.join(kwargs[key], "inference.yml")):
-                    raise RuntimeError("model dir without inference.yml: " + kwargs[key])
-            self.kwargs = kwargs
-            log = os.environ.get("FAKE_PADDLE_LOG")
-            if log:
-                with open(log, "w") as handle:
-                    json.dump({"kwargs": kwargs, "pid": os.getpid(),
-                               "probe_off": os.environ.get("PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK")}, handle)
-
-        def predict(self, image):
-            print("paddle chatter on stdout")  # the real library prints; must not break anything
-            if not isinstance(image, np.ndarray) or image.ndim != 3:
-                raise TypeError("expected an HxWx3 array")
-            if os.environ.get("FAKE_PADDLE_FAIL"):
-                raise RuntimeError("simulated inference failure")
-            h, w = image.shape[:2]
-            blue, green, red = (int(v) for v in image[0, 0])
-            texts = ["TOTAL   12.50", "ACME  STORE", "  ", "corner b%d g%d r%d" % (blue, green, red)]
-            polys = [
-                np.array([[10, 80], [200, 82], [200, 100], [10, 98]], dtype=np.int16),   # lower line
-                np.array([[10, 10], [150, 10], [150, 30], [10, 30]], dtype=np.int16),    # top line
-                np.array([[0, 50], [5, 50], [5, 55], [0, 55]], dtype=np.int16),          # blank text
-                np.array([[w - 60, h - 20], [w - 1, h - 20], [w - 1, h - 1], [w - 60, h - 1]], dtype=np.int16),
-            ]
-            boxes = np.array([[p[:, 0].min(), p[:, 1].min(), p[:, 0].max(), p[:, 1].max()] for p in polys], dtype=np.int16)
-            return [OCRResult(
-                input_path=None, page_index=None,
-                model_settings={"use_doc_preprocessor": False, "use_textline_orientation": self.kwargs["use_textline_orientation"]},
-                dt_polys=polys, text_det_params={"limit_side_len": 64, "limit_type": "min"}, text_type="general",
-                textline_orientation_angles=np.array([-1] * len(texts)), text_rec_score_thresh=0.0,
-                rec_texts=texts, rec_scores=np.array([0.98, 0.91, 0.5, 0.7], dtype=np.float32),
-                rec_polys=polys, rec_boxes=boxes,
-            )]
-    '''
-)
+from tests.support.paths import FAKES
 
 
 @pytest.fixture
 def fake_paddle(tmp_path, monkeypatch):
-    package = tmp_path / "fakepkgs" / "paddleocr"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text(FAKE_PADDLEOCR)
+    # A folder holding only the fake paddleocr: the fake vllm beside it stays off the path.
+    shutil.copytree(FAKES / "paddleocr", tmp_path / "fakepkgs" / "paddleocr")
     monkeypatch.syspath_prepend(str(tmp_path / "fakepkgs"))
     monkeypatch.setenv("PYTHONPATH", str(tmp_path / "fakepkgs"))  # for the child process
     monkeypatch.setenv("FAKE_PADDLE_LOG", str(tmp_path / "paddle-log.json"))
@@ -83,6 +36,7 @@ def fake_paddle(tmp_path, monkeypatch):
         directory = tmp_path / prefix.lower()
         directory.mkdir()
         (directory / "inference.yml").write_text("Global: {}\n")
+        (directory / "inference.json").write_text("{}")  # the Paddle program PaddleX loads
         (directory / "inference.pdiparams").write_bytes(b"\0" * 16)
         monkeypatch.setenv(f"{prefix}_MODEL_DIR", str(directory))
         dirs[prefix] = directory
@@ -114,6 +68,59 @@ def test_is_available_needs_package_and_model_dirs(fake_paddle, monkeypatch, tmp
     assert paddle.is_available()
     monkeypatch.setenv("PADDLE_REC_MODEL_DIR", str(tmp_path / "absent"))
     assert not paddle.is_available()
+
+
+@pytest.mark.parametrize("files, whole", [
+    (("inference.yml", "inference.pdiparams"), False),  # PaddleX: "No Paddle model files were found"
+    (("inference.yml", "inference.json"), False),
+    (("inference.yml", "inference.json", "inference.pdiparams"), True),
+    (("inference.yml", "inference.pdmodel", "inference.pdiparams"), True),
+    (("inference.yml", "inference.onnx"), True),  # for PADDLE_ENGINE=onnxruntime
+    (("inference.json", "inference.pdiparams"), False),
+])
+def test_model_folder_needs_what_paddlex_loads(tmp_path, files, whole):
+    for name in files:
+        (tmp_path / name).write_bytes(b"x")
+    assert (model_cache.missing_required(model_cache.get_spec("paddle-det"), tmp_path) == []) is whole
+
+
+def test_gpu_device_disables_the_silent_cpu_fallback(fake_paddle, tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.delenv("PADDLE_PDX_DISABLE_DEVICE_FALLBACK", raising=False)
+    assert "PADDLE_PDX_DISABLE_DEVICE_FALLBACK" not in paddle.paddle_env("cpu")
+    assert paddle.paddle_env("gpu:0")["PADDLE_PDX_DISABLE_DEVICE_FALLBACK"] == "True"
+    monkeypatch.setenv("PADDLE_DEVICE", "gpu:0")
+    paddle.PaddleOcrEngine()
+    assert os.environ["PADDLE_PDX_DISABLE_DEVICE_FALLBACK"] == "True"  # set before PaddleOCR was built
+    assert json.loads((tmp_path / "paddle-log.json").read_text())["kwargs"]["device"] == "gpu:0"
+
+
+def test_engine_threads_and_onednn_settings_reach_paddleocr(fake_paddle, tmp_path, monkeypatch):
+    monkeypatch.setenv("PADDLE_ENGINE", "onnxruntime")
+    monkeypatch.setenv("PADDLE_CPU_THREADS", "2")
+    monkeypatch.setenv("PADDLE_ENABLE_MKLDNN", "false")
+    engine = paddle.PaddleOcrEngine()
+    kwargs = json.loads((tmp_path / "paddle-log.json").read_text())["kwargs"]
+    assert (kwargs["engine"], kwargs["cpu_threads"], kwargs["enable_mkldnn"]) == ("onnxruntime", 2, False)
+    assert engine.describe()["engine"] == "onnxruntime" and engine.describe()["cpu_threads"] == 2
+
+
+@pytest.mark.parametrize("name, value", [("PADDLE_ENGINE", "tensorrt"), ("PADDLE_DEVICE", "tpu"), ("PADDLE_MODE", "thread"),
+                                         ("PADDLE_CPU_THREADS", "0")])
+def test_bad_paddle_settings_name_the_variable(fake_paddle, monkeypatch, name, value):
+    from extraction.settings import SettingsError
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=name):
+        paddle.PaddleOcrEngine()
+
+
+def test_error_result_is_raised_not_read_as_an_empty_page():
+    from extraction.ocr.paddle_worker import PaddleResultError, result_to_plain
+
+    with pytest.raises(PaddleResultError, match="model settings are invalid"):
+        result_to_plain({"error": "the input params for model settings are invalid!"})  # OCRPipeline.predict's
 
 
 def test_is_available_false_without_paddleocr(fake_paddle, monkeypatch, tmp_path):

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from extraction import samplegen
-from extraction.config import Limits
+from extraction.settings.limits import Limits
 from extraction.documents import PageImage
 from extraction.layout import Line
 from extraction.pageprep import PagePreparer

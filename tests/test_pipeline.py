@@ -7,11 +7,11 @@ import base64
 import pytest
 
 from extraction import samplegen
-from extraction.config import Limits
+from extraction.settings.limits import Limits
 from extraction.errors import ErrorCode
 from extraction.pipeline import JobInputError, Pipeline
 from extraction.schema import JobOutput
-from tests.conftest import FakeExtractor, FakeOcr
+from tests.support.engines import FakeExtractor, FakeOcr
 
 
 def _b64(data: bytes) -> str:

@@ -9,8 +9,8 @@ import pytest
 
 from extraction.errors import DocumentError, ErrorCode
 from extraction.remote.https_fetch import fetch_https, is_public_address
-from extraction.remote.settings import FetchSettings
-from tests.remote_servers import doc_server  # noqa: F401  (fixture)
+from extraction.settings.fetch import FetchSettings
+from tests.support.remote_servers import doc_server  # noqa: F401  (fixture)
 
 # Fetch tests talk to 127.0.0.1 over plain http, so both are explicitly allowed here.
 OPEN = FetchSettings(allow_private=True, allow_http=True, connect_timeout_s=1, read_timeout_s=1, retries=0, backoff_s=0.01)
@@ -97,6 +97,19 @@ def test_guard_is_reapplied_on_every_redirect_hop(doc_server, path):
     assert doc_server.hits == {path: 1}
 
 
+def test_guard_is_reapplied_on_every_retry(doc_server, monkeypatch):
+    # The name resolves to the test server for the first attempt (503), then to a private
+    # address: the retry must be refused, not sent to the address the first check allowed.
+    from extraction.remote import https_fetch
+
+    answers = iter([[ipaddress.ip_address("127.0.0.1")], [ipaddress.ip_address("10.0.0.7")]])
+    monkeypatch.setattr(https_fetch, "resolve", lambda host, port: next(answers))
+    settings = FetchSettings(**{**GUARDED.__dict__, "retries": 2, "backoff_s": 0.01})
+    err = _error(f"http://files.invalid:{doc_server.port}/flaky", settings, address_ok=_only_the_test_server)
+    assert err.code == ErrorCode.URL_NOT_ALLOWED
+    assert doc_server.hits == {"/flaky": 1}
+
+
 def test_guard_off_follows_the_same_redirect(doc_server):
     # Control for the test above: with the guard off the hop is attempted (and fails to connect).
     err = _error(doc_server.url("/to-private"), OPEN)
@@ -163,7 +176,7 @@ def test_query_string_never_appears_in_errors(doc_server):
 @pytest.fixture()
 def tls_server(tmp_path):
     pytest.importorskip("cryptography")
-    from tests.remote_servers import DocServer, self_signed_certificate
+    from tests.support.remote_servers import DocServer, self_signed_certificate
 
     cert, key = self_signed_certificate(tmp_path, "localhost")
     server = DocServer(tls=(cert, key))

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-import time
 import uuid
 
 import pytest
 
 from extraction import samplegen
-from extraction.config import Limits
+from extraction.settings.limits import Limits
 from extraction.pipeline import JobInputError, Pipeline
-from extraction.remote import prefetch
 from extraction.schema import OutputManifest
-from tests.conftest import FakeExtractor, FakeOcr
-from tests.remote_servers import doc_server, moto_s3  # noqa: F401  (fixtures)
+from tests.support.engines import FakeExtractor, FakeOcr
+from tests.support.remote_servers import doc_server, moto_s3  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)
@@ -40,31 +37,6 @@ def bucket_docs(moto_s3, invoice_pdf):
     for key, body in {"a.pdf": invoice_pdf, "b.pdf": invoice_pdf, "corrupt.pdf": b"%PDF-1.4\n" + b"\x00" * 200, "sub/r.png": png}.items():
         client.put_object(Bucket=moto_s3.bucket, Key=prefix + key, Body=body)
     return prefix
-
-
-def test_prefetch_keeps_order_and_bounds_concurrency():
-    in_flight, peak, lock = 0, 0, threading.Lock()
-
-    def fetch(i: int) -> int:
-        nonlocal in_flight, peak
-        with lock:
-            in_flight += 1
-            peak = max(peak, in_flight)
-        time.sleep(0.1 if i % 2 else 0.02)
-        with lock:
-            in_flight -= 1
-        if i == 5:
-            raise ValueError("five")
-        return i * 10
-
-    started = time.monotonic()
-    out = list(prefetch(range(12), fetch, workers=4))
-    elapsed = time.monotonic() - started
-    assert [item for item, _, _ in out] == list(range(12))
-    assert [r for i, r, e in out if i != 5] == [i * 10 for i in range(12) if i != 5]
-    assert isinstance(out[5][2], ValueError)
-    assert 2 <= peak <= 4
-    assert elapsed < 12 * 0.06  # sequential would take ~0.72 s
 
 
 def test_mixed_batch_good_missing_corrupt_and_https(pipeline, moto_s3, bucket_docs, doc_server, invoice_pdf):
@@ -154,19 +126,3 @@ def test_invalid_output_url_is_a_job_error(pipeline, invoice_pdf):
     with pytest.raises(JobInputError) as info:
         pipeline.run_job({"document": {"base64": base64.b64encode(invoice_pdf).decode()}, "output": {"url": "https://x.example/out/"}})
     assert info.value.code.value == "invalid_input"
-
-
-def test_prefetch_does_not_wait_for_pending_downloads_when_the_consumer_stops():
-    release = threading.Event()
-
-    def fetch(i: int) -> int:
-        if i > 0:
-            release.wait(5)
-        return i
-
-    started = time.monotonic()
-    generator = prefetch(range(4), fetch, workers=3)
-    assert next(generator)[0] == 0
-    generator.close()  # e.g. the job failed on the first document
-    assert time.monotonic() - started < 1.0
-    release.set()

@@ -7,14 +7,14 @@ import uuid
 
 import pytest
 
-from extraction.config import Limits
+from extraction.settings.limits import Limits
 from extraction.errors import DocumentError, ErrorCode
 from extraction.remote import expand_documents, fetch_url
 from extraction.remote.output import ResultWriter, safe_key_stem
-from extraction.remote.settings import FetchSettings
+from extraction.settings.fetch import FetchSettings
 from extraction.schema import DocumentInput
 from extraction.sources import SourceContext
-from tests.remote_servers import moto_s3  # noqa: F401  (fixture)
+from tests.support.remote_servers import moto_s3  # noqa: F401  (fixture)
 
 # moto listens on http://127.0.0.1: the job's endpoint is allowed explicitly, as on a trusted network.
 SETTINGS = FetchSettings(connect_timeout_s=2, read_timeout_s=5, retries=0, allow_private=True, allow_http=True)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import SAMPLES
+from tests.support.paths import SAMPLES
 
 MANIFEST = [json.loads(line) for line in (SAMPLES / "manifest.jsonl").read_text().splitlines() if line.strip()]
 
@@ -29,9 +29,8 @@ def test_sample_values_are_extracted_exactly(cpu_pipeline, item):
     got_items = [{k: getattr(line, k) for k in ("description", "quantity", "unit_price", "amount")} for line in result.line_items]
     assert got_items == expected_items
     assert all(check.passed for check in result.validation), result.validation
-    for name in expected:
-        field = result.fields[name]
-        assert 0.0 < field.confidence <= 1.0 and field.page == 1 and field.bbox is not None
+    placed = {name: 0.0 < f.confidence <= 1.0 and f.page == 1 and f.bbox is not None for name, f in result.fields.items() if name in expected}
+    assert [name for name, ok in placed.items() if not ok] == []  # each has a confidence in (0, 1], page 1 and a box
 
 
 def test_samples_manifest_matches_the_generator():

@@ -84,3 +84,19 @@ def test_locate_fuzzy_and_missing():
     assert loc is not None and not loc.exact and loc.bbox == [10.0, 10.0, 120.0, 30.0]
     assert locate("Something else entirely", WORDS) is None
     assert locate("", WORDS) is None
+
+
+STORE_BOX = [10.0, 10.0, 120.0, 30.0]
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("ACME STOR", (False, STORE_BOX)),  # a character lost: 16 of 17 characters pair up (0.94)
+        ("ACME ST0RE", (False, STORE_BOX)),  # one misread in nine (0.89)
+        ("ACNE ST0RE", None),  # two misreads in nine (0.78): under the 0.85 bar
+    ],
+)
+def test_fuzzy_location_threshold(answer, expected):
+    loc = locate(answer, WORDS)
+    assert (None if loc is None else (loc.exact, loc.bbox)) == expected

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from tilt_support import clean_env, fake_vllm, page, receipt  # noqa: F401 - fixtures
-
 from extraction.extractors.tilt.convert import NoWordsError, page_image, to_grayscale, to_tilt_document, token_counter
 from extraction.layout import DocumentText
+from tests.support.tilt import clean_env, fake_vllm, page, receipt  # noqa: F401 - fixtures
 
 
 @pytest.fixture
@@ -28,7 +27,8 @@ def _convert(tp, text, **kw):
 def _preprocess(tp, document):
     from types import SimpleNamespace
 
-    cfg = SimpleNamespace(max_seq_length=125000, max_question_length=256, image_limit=250, prefix_separator=" : ")
+    cfg = SimpleNamespace(max_seq_length=125000, max_question_length=256, image_limit=250, image_width=768,
+                          max_image_height=2048, crop_bboxes=True, prefix_separator=" : ")
     pre = tp.TiltPreprocessor.from_config(model_config=cfg, tokenizer=tp.FakeTokenizer())
     return pre.preprocess(document, [tp.Question(feature_name="total", text="What is the total?")])
 
@@ -122,7 +122,7 @@ def test_blank_pages_are_skipped_and_empty_document_raises(tp):
 
 
 def test_fake_preprocessor_rejects_what_the_real_one_cannot_take(tp):
-    """The fake is only useful if it is strict: normalised boxes, RGB images, empty docs."""
+    """The fake is only useful if it is strict: normalised boxes, image modes, empty docs."""
     img = Image.new("L", (768, 1152), 255)
     bad_unit = tp.Document("d", [tp.Page(["a"], [(0.1, 0.1, 0.2, 0.2)], 1.0, 1.0, Image.new("L", (768, 768)))])
     with pytest.raises(AssertionError):
@@ -130,13 +130,91 @@ def test_fake_preprocessor_rejects_what_the_real_one_cannot_take(tp):
     mixed_unit = tp.Document("d", [tp.Page(["a"], [(100, 100, 900, 200)], 1.0 * 612, 792.0, img)])
     with pytest.raises(AssertionError):
         _preprocess(tp, mixed_unit)
+    for mode in ("RGBA", "CMYK", "LA"):  # the real ensure_grayscale cannot view 2 or 4 channels
+        four = tp.Document("d", [tp.Page(["a"], [(1, 1, 2, 2)], 600, 900, Image.new(mode, (600, 900)))])
+        with pytest.raises(RuntimeError, match="is invalid for input of size"):
+            _preprocess(tp, four)
+    for mode in ("1", "I;16", "P"):  # accepted by the real one, but divided by 255 as if 8-bit
+        misread = tp.Document("d", [tp.Page(["a"], [(1, 1, 2, 2)], 600, 900, Image.new(mode, (600, 900)))])
+        with pytest.raises(AssertionError, match="mis-scaled"):
+            _preprocess(tp, misread)
     rgb = tp.Document("d", [tp.Page(["a"], [(1, 1, 2, 2)], 600, 900, Image.new("RGB", (600, 900)))])
-    with pytest.raises(AssertionError):
-        _preprocess(tp, rgb)
+    assert len(_preprocess(tp, rgb)) == 1  # RGB is read right by the real one
     with pytest.raises(IndexError):
         _preprocess(tp, tp.Document("d", [tp.Page([" "], [(1, 1, 2, 2)], 600, 900, img)]))
     with pytest.raises(ValueError):
         _preprocess(tp, tp.Document("d", []))
+
+
+def _tall_receipt(height=4000, width=600, with_image=True):
+    lines = [(f"ITEM {i} 1.{i:02d}", (20, 30 + i * 40, 400, 55 + i * 40)) for i in range((height - 80) // 40)]
+    image = Image.new("RGB", (width, height), "white") if with_image else None
+    if image is not None:
+        for i in range(0, height, 400):  # a dark band every 400 px, to check which rows each part gets
+            image.paste((0, 0, 0), (0, i, width, i + 10))
+    return DocumentText(pages=[page(lines, width=width, height=height, image=image)])
+
+
+def test_tall_page_is_sent_as_bands_that_keep_their_image(tp):
+    text = _tall_receipt()
+    conv = _convert(tp, text, max_page_ratio=2048 / 768, max_splits=4)
+    pages = conv.document.pages
+    assert len(pages) == 3  # 4000 / (600 * 2.667) -> 3 bands
+    assert sum(p.height for p in pages) == pytest.approx(4000)
+    assert all(p.height / p.width <= 2048 / 768 + 1e-6 for p in pages)
+    assert all(p.image.width == 768 and abs(p.image.height / 768 - p.height / p.width) < 0.01 for p in pages)
+    # every word is sent once, in order, with its box shifted into its band
+    assert [w for p in pages for w in p.words] == [w.text for w in text.pages[0].words if w.text.strip()]
+    top = 0.0
+    for p in pages:
+        assert all(0 <= b[1] <= b[3] <= p.height for b in p.bboxes)
+        top += p.height
+    # no cut goes through a word: each word box lies entirely in one band
+    tops = [sum(p.height for p in pages[:i]) for i in range(len(pages))]
+    originals = [w.bbox for w in text.pages[0].words]
+    sent = [(b[1] + t, b[3] + t) for p, t in zip(pages, tops) for b in p.bboxes]
+    assert [(round(a, 3), round(b, 3)) for a, b in sent] == [(round(o[1], 3), round(o[3], 3)) for o in originals]
+    # each band's image is its own rows of the page: the dark stripes sit where they are on the page
+    for p, t in zip(pages, tops):
+        column = [p.image.getpixel((384, y)) for y in range(p.image.height)]
+        first_dark = next(y for y, v in enumerate(column) if v < 128)
+        assert abs(first_dark - (-(-t // 400) * 400 - t) * 768 / 600) <= 3
+    # the answers are still located on the source page with its own boxes
+    assert {lw.page for lw in conv.words} == {1} and conv.words[-1].word.bbox == originals[-1]
+    tp.CROPPED.clear()
+    _preprocess(tp, conv.document)
+    assert tp.CROPPED == []  # the real preprocessor would crop none of them
+
+
+def test_tall_page_unsplit_would_be_cropped(tp):
+    conv = _convert(tp, _tall_receipt())  # no max_page_ratio: one page as before
+    tp.CROPPED.clear()
+    _preprocess(tp, conv.document)
+    assert len(tp.CROPPED) == 1
+
+
+def test_tall_page_beyond_the_band_limit_warns(tp):
+    conv = _convert(tp, _tall_receipt(height=9000), max_page_ratio=2048 / 768, max_splits=2)
+    assert len(conv.document.pages) == 2
+    assert any("taller than TILT's image crop" in w for w in conv.warnings)
+    assert len(conv.words) == len([w for w in _tall_receipt(height=9000).pages[0].words])  # no word lost
+
+
+def test_tall_page_without_image_gets_white_bands(tp):
+    conv = _convert(tp, _tall_receipt(with_image=False), max_page_ratio=2048 / 768, max_splits=4)
+    assert len(conv.document.pages) == 3
+    assert all(p.image.mode == "L" and p.image.getextrema() == (255, 255) for p in conv.document.pages)
+
+
+def test_extractor_splits_tall_pages(fake_vllm):
+    from extraction.extractors.base import ExtractionRequest
+    from extraction.extractors.tilt import TiltExtractor
+
+    fake_vllm.answers[("tall", "total")] = "1.05"
+    request = ExtractionRequest("tall", _tall_receipt(), frozenset({"total"}), {})
+    out = TiltExtractor(fallback=None).extract([request])[0]
+    assert out.fields["total"].value == "1.05"
+    assert fake_vllm.added[0][1].pages == 3
 
 
 def test_token_count_matches_what_the_preprocessor_sees(tp):

@@ -7,34 +7,30 @@ from types import SimpleNamespace
 
 from PIL import Image
 
-from conftest import dataset_dir
-from tilt_support import clean_env, fake_vllm  # noqa: F401 - fixtures
-
+from extraction.evaluate.manifest import boxes_to_document, read_ocr_boxes
 from extraction.extractors.tilt.answers import locate
 from extraction.extractors.tilt.convert import to_tilt_document, token_counter
-from extraction.layout import DocumentText, Line, PageText, polygon_to_bbox
+from tests.support.paths import dataset_dir
+from tests.support.tilt import clean_env, fake_vllm  # noqa: F401 - fixtures
 
 
 def sroie_documents(limit: int):
+    """The first ``limit`` receipts, read with the evaluation's own box reader, each with its page image."""
     root = dataset_dir("sroie-dev")
     with open(root / "manifest.jsonl", encoding="utf-8") as fh:
         for raw in list(fh)[:limit]:
             entry = json.loads(raw)
-            image = Image.open(root / entry["file"])
-            lines = []
-            for row in (root / entry["ocr_boxes"]).read_text(encoding="utf-8", errors="replace").splitlines():
-                parts = row.split(",", 8)
-                if len(parts) == 9:
-                    points = [(float(parts[i]), float(parts[i + 1])) for i in range(0, 8, 2)]
-                    lines.append(Line.from_text(parts[8], polygon_to_bbox(points)))
-            yield entry, DocumentText([PageText(1, image.width, image.height, lines, "dataset", image)])
+            text = boxes_to_document(read_ocr_boxes(root / entry["ocr_boxes"]), root / entry["file"])
+            text.pages[0].image = Image.open(root / entry["file"])
+            yield entry, text
 
 
 def test_sroie_receipts_convert_and_labels_are_located(fake_vllm, limit=12):
     from vllm.multimodal import tilt_processor as tp
 
     tok = tp.FakeTokenizer()
-    cfg = SimpleNamespace(max_seq_length=125000, max_question_length=256, image_limit=250, prefix_separator=" : ")
+    cfg = SimpleNamespace(max_seq_length=125000, max_question_length=256, image_limit=250, image_width=768,
+                          max_image_height=2048, crop_bboxes=True, prefix_separator=" : ")
     pre = tp.TiltPreprocessor.from_config(model_config=cfg, tokenizer=tok)
     located = total = 0
     for entry, text in sroie_documents(limit):

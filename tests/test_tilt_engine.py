@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tilt_support import FAKES, _drop_vllm_modules, clean_env, fake_vllm, make_weights  # noqa: F401 - fixtures
-
 from extraction.extractors import tilt
 from extraction.extractors.tilt import TiltExtractor
-from extraction.extractors.tilt.settings import TiltSettings
+from extraction.settings import SettingsError, load_settings
+from extraction.settings.tilt import TiltSettings
+from tests.support.tilt import FAKES, clean_env, drop_vllm_modules, fake_vllm, make_weights  # noqa: F401 - fixtures
 
 
 def test_engine_built_with_documented_args_and_env(fake_vllm):
@@ -24,7 +24,7 @@ def test_engine_built_with_documented_args_and_env(fake_vllm):
     assert args.enforce_eager is True
     assert args.disable_async_output_proc is True
     assert args.dtype == "bfloat16"
-    assert args.max_model_len == 32768
+    assert args.max_model_len == 1024  # decoder tokens: the answer, not the document
     assert args.gpu_memory_utilization == 0.8
     assert args.max_num_seqs == 16
     assert args.additional_config == {"max_num_batched_encoder_tokens": 4096, "max_chunks_in_batch": 0}
@@ -36,7 +36,7 @@ def test_engine_built_with_documented_args_and_env(fake_vllm):
 
 
 def test_engine_knobs_from_env(fake_vllm, monkeypatch):
-    monkeypatch.setenv("TILT_MAX_MODEL_LEN", "16384")
+    monkeypatch.setenv("TILT_MAX_MODEL_LEN", "16384")  # accepted (wasteful): the KV pool must hold it
     monkeypatch.setenv("TILT_GPU_MEMORY_UTILIZATION", "0.6")
     monkeypatch.setenv("TILT_MAX_NUM_SEQS", "4")
     monkeypatch.setenv("TILT_MAX_BATCHED_ENCODER_TOKENS", "2048")
@@ -51,13 +51,60 @@ def test_engine_knobs_from_env(fake_vllm, monkeypatch):
 
 def test_bad_env_value_is_reported(clean_env, monkeypatch):
     monkeypatch.setenv("TILT_MAX_NUM_SEQS", "many")
-    with pytest.raises(ValueError, match="TILT_MAX_NUM_SEQS"):
-        TiltSettings.from_env()
+    with pytest.raises(SettingsError, match="TILT_MAX_NUM_SEQS"):
+        load_settings(TiltSettings)
 
 
-def test_doc_token_cap_never_exceeds_model_len():
-    assert TiltSettings(max_model_len=4096, max_doc_tokens=8192).doc_token_cap < 4096
-    assert TiltSettings(max_model_len=32768, max_doc_tokens=8192).doc_token_cap == 8192
+@pytest.mark.parametrize("name, value", [("TILT_QUESTION_STYLE", "prose"), ("TILT_LINE_ITEMS", "tilt"), ("TILT_DTYPE", "int8")])
+def test_choices_are_checked(clean_env, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=name):
+        load_settings(TiltSettings)
+
+
+def test_encoder_budget_below_one_chunk_fails_at_start_up_with_the_variable(fake_vllm, monkeypatch):
+    """The fork's TiltSchedulerConfig raises deep inside the engine build; we say it first, by name."""
+    monkeypatch.setenv("TILT_MAX_BATCHED_ENCODER_TOKENS", "512")
+    with pytest.raises(SettingsError, match=r"TILT_MAX_BATCHED_ENCODER_TOKENS=512 is below the model's chunk_length \(1024\)"):
+        TiltExtractor(fallback=None)
+    assert fake_vllm.built == []  # failed before vllm was asked to build anything
+
+
+def test_chunk_length_is_read_from_the_model_config(fake_vllm, monkeypatch, tmp_path):
+    weights = make_weights(tmp_path / "small-chunks", config='{"model_type": "tilt", "chunk_length": 512}')
+    monkeypatch.setenv("TILT_MODEL_PATH", str(weights))
+    monkeypatch.setenv("TILT_MAX_BATCHED_ENCODER_TOKENS", "512")
+    extractor = TiltExtractor(fallback=None)  # 512 >= this model's chunk_length: accepted
+    assert extractor.engine.limits.chunk_length == 512 and extractor.engine.limits.chunks_per_step == 1
+
+
+def test_model_len_must_exceed_the_answer(fake_vllm, monkeypatch):
+    monkeypatch.setenv("TILT_MAX_MODEL_LEN", "256")
+    with pytest.raises(SettingsError, match="TILT_MAX_MODEL_LEN=256 must exceed the longest answer"):
+        TiltExtractor(fallback=None)
+    monkeypatch.setenv("TILT_MAX_OUTPUT_TOKENS", "200")
+    TiltExtractor(fallback=None)
+
+
+def test_limits_are_derived_from_the_engine(fake_vllm):
+    extractor = TiltExtractor(fallback=None)
+    limits = extractor.engine.limits
+    assert (limits.chunk_length, limits.chunks_per_step, limits.max_images_in_chunk) == (1024, 4, 4)
+    assert limits.kv_tokens == (140_000 // 16 - int(0.01 * (140_000 // 16)) - 2) * 16
+    assert not limits.empty_step_fixed
+    # unpatched fork: one step's worth of chunks for the longest question
+    assert limits.doc_token_cap(30) == 4 * (1024 - 30)
+    facts = extractor.describe()["limits"]
+    assert facts["doc_token_cap"] == 4 * (1024 - 256) and facts["empty_step_fixed"] is False
+
+
+def test_patched_fork_lifts_the_single_step_cap(fake_vllm, monkeypatch):
+    import vllm.tilt
+
+    monkeypatch.setattr(vllm.tilt, "PATCHES", ("scheduler-abort-signature", "empty-step-sampler-output"))
+    limits = TiltExtractor(fallback=None).engine.limits
+    assert limits.empty_step_fixed
+    assert limits.doc_token_cap(30) == 8192  # TILT_MAX_DOC_TOKENS, no longer the 4-chunk step
 
 
 def test_missing_weights_fail_loudly(fake_vllm, monkeypatch, tmp_path):
@@ -67,7 +114,7 @@ def test_missing_weights_fail_loudly(fake_vllm, monkeypatch, tmp_path):
 
 
 def test_is_available_with_fake_vllm_and_weights(fake_vllm):
-    _drop_vllm_modules()
+    drop_vllm_modules()
     assert tilt.is_available() is True
     assert "vllm" not in sys.modules  # found by file lookup, never imported
 
@@ -115,7 +162,7 @@ def test_model_path_comes_from_the_model_cache_when_unset(fake_vllm, monkeypatch
     cache.ensure = lambda name: calls.append(("ensure", name)) or weights
     monkeypatch.setitem(sys.modules, "model_cache", cache)
     monkeypatch.delenv("TILT_MODEL_PATH")
-    _drop_vllm_modules()
+    drop_vllm_modules()
     assert tilt.is_available() is True
     assert calls == [("locate", "tilt")]
     from vllm.engine.llm_engine import Behaviour, LLMEngine

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tilt_support import clean_env, fake_vllm, page, receipt  # noqa: F401 - fixtures
-
-from extraction.errors import DocumentError, ErrorCode
+from extraction.errors import DocumentError, ErrorCode, FatalWorkerError
 from extraction.extractors.base import Extraction, ExtractionRequest
 from extraction.extractors.tilt import TiltExtractor
 from extraction.extractors.tilt import extractor as tilt_extractor
 from extraction.layout import DocumentText
 from extraction.schema import ExtractedField, LineItem
+from tests.support.tilt import clean_env, fake_vllm, page, receipt  # noqa: F401 - fixtures
 
 
 def req(doc_id, text=None, fields=("total", "vendor_name"), queries=None):
@@ -145,13 +144,26 @@ def test_key_style_sends_key_names(fake_vllm, monkeypatch):
 
 
 def test_ignored_request_fails_only_its_document(fake_vllm):
-    long_text = DocumentText(pages=[page([("word " * 200, (10, 10, 590, 30))])])
-    fake_vllm.kv_capacity_tokens = 150
+    """Without a known pool size the document is not capped to it; the scheduler ignores it."""
+    long_text = DocumentText(pages=[page([("word " * 1500, (10, 10, 590, 30))])])
+    fake_vllm.kv_capacity_tokens = 1200
+    fake_vllm.report_kv_blocks = False
     fake_vllm.answers[("short", "total")] = "12.50"
     short, long_ = TiltExtractor(fallback=None).extract([req("short", fields=("total",)), req("long", long_text)])
     assert isinstance(short, Extraction) and short.fields["total"].value == "12.50"
     assert isinstance(long_, DocumentError) and long_.code is ErrorCode.EXTRACTION_FAILED
     assert "GPU memory" in long_.message
+
+
+def test_document_is_capped_to_the_kv_pool_instead_of_being_ignored(fake_vllm):
+    long_text = DocumentText(pages=[page([("word " * 1500, (10, 10, 590, 30))])])
+    fake_vllm.kv_capacity_tokens = 1200
+    fake_vllm.answers[("long", "total")] = "12.50"
+    out = TiltExtractor(fallback=None).extract([req("long", long_text, fields=("total",))])[0]
+    assert isinstance(out, Extraction) and out.fields["total"].value == "12.50"
+    assert any("TILT read the document up to" in w for w in out.warnings)
+    prompt = next(p for _, p in fake_vllm.added)
+    assert prompt.encoder_tokens + prompt.question_tokens + 513 <= 1200
 
 
 def test_question_over_the_limit_fails_only_its_document(fake_vllm):
@@ -163,39 +175,128 @@ def test_question_over_the_limit_fails_only_its_document(fake_vllm):
     assert not any(p.document_ident == "bad" for _, p in fake_vllm.added)
 
 
-def test_engine_exception_is_isolated_to_its_document(fake_vllm):
-    fake_vllm.step_error_docs.add("boom")
+def _three(fake_vllm):
     fake_vllm.answers[("a", "total")] = "12.50"
     fake_vllm.answers[("c", "total")] = "7.00"
-    a, boom, c = TiltExtractor(fallback=None).extract(
-        [req("a", fields=("total",)), req("boom", fields=("total",)), req("c", fields=("total",))]
-    )
+    return [req("a", fields=("total",)), req("boom", fields=("total",)), req("c", fields=("total",))]
+
+
+def _long_text():
+    return DocumentText(pages=[page([(f"w{i} " * 60, (10, 10 + i * 9, 590, 18 + i * 9)) for i in range(100)])])
+
+
+def test_engine_exception_is_isolated_to_its_document(fake_vllm):
+    fake_vllm.step_error_docs.add("boom")
+    fake_vllm.step_error = lambda: RuntimeError("shape mismatch in the encoder")
+    a, boom, c = TiltExtractor(fallback=None).extract(_three(fake_vllm))
     assert a.fields["total"].value == "12.50" and c.fields["total"].value == "7.00"
     assert isinstance(boom, DocumentError) and boom.code is ErrorCode.EXTRACTION_FAILED
+    assert "RuntimeError" in boom.message
     assert fake_vllm.aborted  # the failed batch was aborted before the retry
 
 
-def test_long_document_first_step_bug_is_reported_and_engine_recovers(fake_vllm):
-    fake_vllm.first_step_bug_tokens = 100
-    long_text = DocumentText(pages=[page([("word " * 200, (10, 10, 590, 30))])])
+def test_abort_goes_through_the_scheduler_when_the_engine_abort_raises(fake_vllm):
+    """The fork's LLMEngine.abort_request raises TypeError (scheduler signature); nothing may be left behind."""
+    from vllm.engine.llm_engine import LLMEngine
+
+    fake_vllm.step_error_docs.add("boom")
+    fake_vllm.step_error = lambda: RuntimeError("shape mismatch in the encoder")
     extractor = TiltExtractor(fallback=None)
-    err = extractor.extract([req("long", long_text, fields=("total",))])[0]
-    assert isinstance(err, DocumentError) and "TypeError" in err.message and "TILT_MAX_DOC_TOKENS" in err.message
+    extractor.engine._engine_abort_ok = True  # try the engine first, as with a fork that says it is patched
+    with pytest.raises(TypeError, match="seq_id_to_seq_group"):
+        LLMEngine.abort_request(extractor.engine._engine, ["nothing"])  # what the real one does
+    a, boom, c = extractor.extract(_three(fake_vllm))
+    assert isinstance(boom, DocumentError) and a.fields["total"].value == "12.50"
+    assert not extractor.engine._engine.has_unfinished_requests()
+    fake_vllm.step_error_docs.clear()
     fake_vllm.answers[("next", "total")] = "1.00"
     assert extractor.extract([req("next", fields=("total",))])[0].fields["total"].value == "1.00"
 
 
-def test_document_cap_follows_max_model_len(fake_vllm, monkeypatch):
-    monkeypatch.setenv("TILT_MAX_MODEL_LEN", "600")
-    monkeypatch.setenv("TILT_MAX_DOC_TOKENS", "100000")
-    fake_vllm.answers[("a", "total")] = "12.50"
-    long_text = DocumentText(pages=[page([("word " * 500, (10, 10, 590, 30))])])
-    a, long_ = TiltExtractor(fallback=None).extract([req("a", fields=("total",)), req("long", long_text)])
-    assert a.fields["total"].value == "12.50"
-    # the cap keeps each request within the KV the engine guarantees (max_model_len): truncated, not ignored
-    assert isinstance(long_, Extraction) and any("TILT_MAX_DOC_TOKENS" in w for w in long_.warnings)
-    long_prompt = next(p for _, p in fake_vllm.added if p.document_ident == "long")
-    assert long_prompt.encoder_tokens + long_prompt.question_tokens <= 600
+def test_patched_fork_aborts_through_the_engine(fake_vllm, monkeypatch):
+    import vllm.tilt
+
+    monkeypatch.setattr(vllm.tilt, "PATCHES", ("scheduler-abort-signature",))
+    fake_vllm.step_error_docs.add("boom")
+    fake_vllm.step_error = lambda: RuntimeError("shape mismatch in the encoder")
+    extractor = TiltExtractor(fallback=None)
+    assert extractor.engine._engine_abort_ok
+    a, boom, c = extractor.extract(_three(fake_vllm))
+    assert isinstance(boom, DocumentError) and c.fields["total"].value == "7.00"
+    assert not extractor.engine._engine.has_unfinished_requests()
+
+
+def test_cuda_fault_makes_the_worker_exit(fake_vllm):
+    """After a CUDA error the context is unusable: no per-document error, the worker must be replaced."""
+    fake_vllm.step_error_docs.add("boom")  # default: "CUDA error: an illegal memory access was encountered"
+    with pytest.raises(FatalWorkerError, match="illegal memory access"):
+        TiltExtractor(fallback=None).extract(_three(fake_vllm))
+
+
+def test_requests_that_survive_the_abort_make_the_worker_exit(fake_vllm):
+    fake_vllm.step_error_docs.add("boom")
+    fake_vllm.step_error = lambda: RuntimeError("shape mismatch in the encoder")
+    fake_vllm.abort_keeps_requests = True
+    with pytest.raises(FatalWorkerError, match="still holds"):
+        TiltExtractor(fallback=None).extract(_three(fake_vllm))
+
+
+def test_unpatched_fork_never_gets_an_encoder_only_step(fake_vllm):
+    """The cap keeps every document within one step's chunks, so the SamplerOutput() step never happens."""
+    fake_vllm.answers[("long", "total")] = "12.50"
+    fake_vllm.answers[("short", "total")] = "3.00"
+    short, long_ = TiltExtractor(fallback=None).extract(
+        [req("short", fields=("total", "vendor_name")), req("long", _long_text(), fields=("total", "date", "vendor_name"))]
+    )
+    assert long_.fields["total"].value == "12.50" and short.fields["total"].value == "3.00"
+    assert fake_vllm.encoder_only_steps == 0
+    assert any("TILT read the document up to" in w and "TILT_MAX_DOC_TOKENS" in w for w in long_.warnings)
+    prompt = next(p for _, p in fake_vllm.added if p.document_ident == "long")
+    assert prompt.encoder_tokens <= 4 * (1024 - prompt.question_tokens)
+
+
+def test_patched_fork_reads_long_documents_over_several_steps(fake_vllm, monkeypatch):
+    import vllm.tilt
+
+    monkeypatch.setattr(vllm.tilt, "PATCHES", ("scheduler-abort-signature", "empty-step-sampler-output"))
+    fake_vllm.answers[("long", "total")] = "12.50"
+    out = TiltExtractor(fallback=None).extract([req("long", _long_text(), fields=("total",))])[0]
+    assert out.fields["total"].value == "12.50" and not out.warnings
+    assert fake_vllm.encoder_only_steps >= 1  # the step the unpatched runner cannot return from
+
+
+def test_encoder_only_step_failure_is_reported_and_engine_recovers(fake_vllm, monkeypatch):
+    """A wheel that claims the fix but lacks it: the step raises TypeError, the document fails alone."""
+    import vllm.tilt
+
+    monkeypatch.setattr(vllm.tilt, "PATCHES", ("empty-step-sampler-output",))
+    extractor = TiltExtractor(fallback=None)
+    monkeypatch.setattr(vllm.tilt, "PATCHES", ())  # the runner is unpatched after all
+    err = extractor.extract([req("long", _long_text(), fields=("total",))])[0]
+    assert isinstance(err, DocumentError) and "TypeError" in err.message and "TILT_MAX_DOC_TOKENS" in err.message
+    assert not extractor.engine._engine.has_unfinished_requests()
+    fake_vllm.answers[("next", "total")] = "1.00"
+    assert extractor.extract([req("next", fields=("total",))])[0].fields["total"].value == "1.00"
+
+
+def test_preprocessor_errors_are_labelled_by_what_raised(fake_vllm, monkeypatch):
+    extractor = TiltExtractor(fallback=None)
+
+    def raising(exc):
+        def preprocess(document, questions):
+            raise exc
+        return preprocess
+
+    pre = extractor.engine._preprocessor
+    monkeypatch.setattr(pre, "preprocess", raising(RuntimeError("out of memory in tokenizer")))
+    out = extractor.extract([req("a", fields=("total",))])[0]
+    assert out.code is ErrorCode.EXTRACTION_FAILED and "out of memory in tokenizer" in out.message
+    monkeypatch.setattr(pre, "preprocess", raising(ValueError("zip() argument 2 is longer than argument 1")))
+    out = extractor.extract([req("a", fields=("total",))])[0]
+    assert isinstance(out, DocumentError) and out.code is ErrorCode.EXTRACTION_FAILED and "zip()" in out.message
+    monkeypatch.setattr(pre, "preprocess", raising(RuntimeError(
+        "Tokenized question has length 300 which is more than maximum permitted length 256.")))
+    assert extractor.extract([req("a", fields=("total",))])[0].code is ErrorCode.INVALID_INPUT
 
 
 def test_request_refused_by_add_request_fails_only_its_document(fake_vllm):

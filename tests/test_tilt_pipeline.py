@@ -8,14 +8,10 @@ import io
 import pytest
 from PIL import Image
 
-from tilt_support import clean_env, fake_vllm, receipt  # noqa: F401 - fixtures
-
-pytest.importorskip("extraction.rules.normalize")
-pytest.importorskip("extraction.extractors.rules")
-
-from extraction.extractors.tilt import TiltExtractor  # noqa: E402
-from extraction.layout import Line  # noqa: E402
-from extraction.pipeline import Pipeline  # noqa: E402
+from extraction.extractors.tilt import TiltExtractor
+from extraction.layout import Line
+from extraction.pipeline import Pipeline
+from tests.support.tilt import clean_env, fake_vllm, receipt  # noqa: F401 - fixtures
 
 
 class OneLineOcr:
@@ -74,8 +70,6 @@ def test_digital_pdf_reaches_tilt_with_a_rendered_page_image(fake_vllm):
     from pathlib import Path
 
     pdf = Path(__file__).resolve().parents[1] / "samples" / "invoice.pdf"
-    if not pdf.exists():
-        pytest.skip("samples/invoice.pdf not present")
     extractor = TiltExtractor()
     pipe = Pipeline(ocr=OneLineOcr(), extractor=extractor)
     job = {"document": {"base64": base64.b64encode(pdf.read_bytes()).decode(), "id": "pdf"}, "fields": ["total"]}
@@ -87,3 +81,17 @@ def test_digital_pdf_reaches_tilt_with_a_rendered_page_image(fake_vllm):
     sent = [p for _, p in fake_vllm.added if p.document_ident == "pdf"]
     assert sent and sent[0].pages >= 1 and sent[0].encoder_tokens > 20
     assert doc["engines"]["pages"]["1"] == "text_layer"
+
+
+def test_cuda_fault_leaves_the_pipeline_as_a_fatal_error(fake_vllm):
+    """Not a per-document error: the document gets worker_failed, the process stops serving
+    (the handler then asks the platform to replace it) and later documents reach no engine."""
+    fake_vllm.step_error_docs.add("r1")  # the fake's default step error is a CUDA fault
+    pipe = Pipeline(ocr=OneLineOcr(), extractor=TiltExtractor())
+    result = pipe.extract_text("r1", receipt(), fields=["total"])
+    assert result.status == "error" and result.error.code == "worker_failed"
+    assert "GPU failed during a TILT step" in (pipe.faults.reason or "")
+    steps_before = len(fake_vllm.steps)
+    later = pipe.extract_text("r2", receipt(), fields=["total"])
+    assert later.error.code == "worker_failed"
+    assert len(fake_vllm.steps) == steps_before

@@ -10,14 +10,18 @@ from extraction.extractors.tilt.questions import QUESTIONS_FILE, QuestionSet
 from extraction.fields import FIELD_KINDS
 
 
-def test_every_entry_names_a_standard_field_and_has_both_styles():
-    data = json.loads(QUESTIONS_FILE.read_text())
-    for block, entries in data.items():
-        if block.startswith("_"):
-            continue
-        for name, entry in entries.items():
-            assert name in FIELD_KINDS, (block, name)
-            assert entry.get("question") and entry.get("key"), (block, name)
+ENTRIES = [
+    (block, name, entry)
+    for block, entries in json.loads(QUESTIONS_FILE.read_text()).items()
+    if not block.startswith("_")
+    for name, entry in entries.items()
+]
+
+
+@pytest.mark.parametrize(("block", "name", "entry"), ENTRIES, ids=[f"{block}.{name}" for block, name, _ in ENTRIES])
+def test_every_entry_names_a_standard_field_and_has_both_styles(block, name, entry):
+    assert name in FIELD_KINDS
+    assert entry.get("question") and entry.get("key")
 
 
 def test_default_block_covers_every_header_field_but_document_type():

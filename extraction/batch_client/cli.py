@@ -16,6 +16,7 @@ from extraction.batch_client.api import EndpointClient
 from extraction.batch_client.inputs import BatchDocument, local_documents, s3_documents
 from extraction.batch_client.runner import BatchOptions, run_batch
 from extraction.remote.redact import install_log_redaction, register_secret
+from extraction.settings.fetch import BucketSettings
 
 EXAMPLES = """examples:
   extract-batch invoices/ -o results.jsonl --endpoint-id abc123
@@ -54,13 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _s3_config_from_env() -> Optional[dict[str, Any]]:
-    if not os.environ.get("BUCKET_ACCESS_KEY_ID"):
+    bucket = BucketSettings.from_env()
+    if not bucket.access_key_id:
         return None
     config = {
-        "endpointUrl": os.environ.get("BUCKET_ENDPOINT_URL"),
-        "accessId": os.environ.get("BUCKET_ACCESS_KEY_ID"),
-        "accessSecret": os.environ.get("BUCKET_SECRET_ACCESS_KEY"),
-        "bucketName": os.environ.get("BUCKET_NAME"),
+        "endpointUrl": bucket.endpoint_url,
+        "accessId": bucket.access_key_id,
+        "accessSecret": bucket.secret,
+        "bucketName": bucket.name,
     }
     register_secret(config["accessSecret"])
     return {k: v for k, v in config.items() if v}
@@ -83,6 +85,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     install_log_redaction()
+    # RunPod's own client variables, read as its tools read them (not worker settings).
     api_key = os.environ.get("RUNPOD_API_KEY")
     register_secret(api_key)
     if args.base_url:

@@ -67,15 +67,13 @@ def local_documents(paths: Iterable[str]) -> list[BatchDocument]:
 
 def s3_documents(url: str, s3_config: Optional[dict[str, Any]] = None, max_objects: int = 100_000) -> list[BatchDocument]:
     """Every document-like object under ``s3://bucket/prefix/`` (listed here, fetched by the worker)."""
-    import dataclasses
-
     from extraction.remote.s3 import S3Config, list_prefix, make_client, parse_s3_url
-    from extraction.remote.settings import FetchSettings
+    from extraction.settings.fetch import FetchSettings
 
     config = S3Config.from_job(s3_config)
     location = parse_s3_url(url, config.bucket_name if config else None)
     # The endpoint comes from the user's own environment here, not from a job: no address guard.
-    settings = dataclasses.replace(FetchSettings.from_env(), allow_private=True, allow_http=True)
+    settings = FetchSettings.from_env().model_copy(update={"allow_private": True, "allow_http": True})
     objects = list_prefix(make_client(config, settings), location, recursive=True, max_objects=max_objects)
     return [
         BatchDocument(id=obj.key, url=f"s3://{location.bucket}/{obj.key}", size=obj.size)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, TextIO
 
 from extraction.batch_client.api import ApiError, EndpointClient, JobStatus
+from extraction.backoff import backoff_delay
 from extraction.batch_client.inputs import BatchDocument, group_documents
 from extraction.remote.redact import redact_text
 
@@ -44,13 +44,15 @@ class BatchOptions:
 
 @dataclass
 class BatchReport:
-    documents: int = 0
-    skipped: int = 0
-    succeeded: int = 0
-    failed: int = 0
-    jobs: int = 0
+    """What a run did, printed as JSON at its end; ``failed`` decides the exit status."""
+
+    documents: int = 0  # found in the inputs
+    skipped: int = 0  # already final in the output file (resume)
+    succeeded: int = 0  # ok lines written by this run
+    failed: int = 0  # error lines written by this run
+    jobs: int = 0  # jobs started (retries and documents split off a failing job included)
     job_retries: int = 0
-    interrupted: bool = False
+    interrupted: bool = False  # stopped early (Ctrl-C): run the same command again to resume
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -177,7 +179,7 @@ def run_batch(
 
     def run_one(job: _Job) -> tuple[_Job, JobStatus]:
         if job.attempt:
-            time.sleep(min(60.0, options.backoff_s * 2 ** (job.attempt - 1) * (0.5 + random.random())))
+            time.sleep(backoff_delay(job.attempt - 1, options.backoff_s, cap_s=60.0))
         if stop.is_set():
             return job, JobStatus("", "CANCELLED", error="interrupted")
         job_input = {**options.job_input, "documents": [d.to_job_document() for d in job.documents]}

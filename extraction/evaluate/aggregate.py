@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 import numpy as np
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from extraction.evaluate.manifest import Dataset
 from extraction.evaluate.scoring import (
@@ -22,6 +23,7 @@ from extraction.evaluate.scoring import (
 
 STAGES = ("load", "page_prep", "ocr", "extract", "rules", "total")
 _CONTEXT_CHARS = 300
+_LOCATE_EDIT_SHARE = 0.1  # characters that may differ between a value and where it is printed (OCR slips)
 
 
 def score_dataset(dataset: Dataset, records: list[dict[str, Any]], wall_s: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -122,7 +124,11 @@ def _error_row(dataset: str, doc_id: str, outcome: FieldOutcome, lines: Optional
     }
     if outcome.similarity is not None:
         row["similarity"] = round(outcome.similarity, 3)
+    if prediction is not None and prediction.bbox:
+        row["page"], row["bbox"] = prediction.page, prediction.bbox
     if lines:
+        if outcome.expected is not None:
+            row["expected_box"] = box_near_text(lines, outcome.expected)
         if prediction is not None:
             row["context"] = context_near_box(lines, prediction.page, prediction.bbox) or context_near_text(lines, prediction.text or prediction.comparable)
         if outcome.expected is not None:
@@ -157,6 +163,46 @@ def context_near_box(lines: list[list[Any]], page: Optional[int], bbox: Optional
     near = [line for line in lines if (page is None or line[0] == page) and y1 - reach <= (line[2] + line[4]) / 2 <= y2 + reach]
     near.sort(key=lambda line: (line[2], line[1]))
     return _clip(" | ".join(str(line[5]) for line in near)) or None
+
+
+def _printed_in(probe: str, text: str) -> Optional[float]:
+    """How well ``probe`` is printed somewhere in ``text`` (0-100), or None when it is not: more
+    than a tenth of its characters differ, or it is only part of a longer number or word
+    (``5.00`` is not printed in ``15.00``)."""
+    allowed = int(len(probe) * _LOCATE_EDIT_SHARE)
+    if len(text) <= len(probe):
+        return fuzz.ratio(probe, text) if Levenshtein.distance(probe, text) <= allowed else None
+    alignment = fuzz.partial_ratio_alignment(probe, text)
+    start, end = alignment.dest_start, alignment.dest_end
+    if Levenshtein.distance(probe, text[start:end]) > allowed:
+        return None
+    if (probe[0].isalnum() and start > 0 and text[start - 1].isalnum()) or (probe[-1].isalnum() and end < len(text) and text[end].isalnum()):
+        return None
+    return alignment.score
+
+
+def box_near_text(lines: list[list[Any]], value: Any, span: int = 3) -> Optional[list[Any]]:
+    """``[page, x1, y1, x2, y2]`` around the OCR lines (up to ``span`` in a row, for values printed
+    over several lines) where ``value`` is printed, or None: where the expected value probably
+    is, so a person can compare it with what was read."""
+    probe = normalize_text(value) if value is not None else ""
+    if not probe or not lines:
+        return None
+    texts = [normalize_text(line[5]) for line in lines]
+    best: Optional[tuple[float, int, int, int]] = None  # score, -characters (the tightest wins a tie), first line, line count
+    for first in range(len(lines)):
+        for count in range(1, span + 1):
+            window = lines[first : first + count]
+            if len(window) < count or any(line[0] != window[0][0] for line in window):
+                break
+            joined = " ".join(texts[first : first + count])
+            score = _printed_in(probe, joined)
+            if score is not None and (best is None or (score, -len(joined)) > best[:2]):
+                best = (score, -len(joined), first, count)
+    if best is None:
+        return None
+    window = lines[best[2] : best[2] + best[3]]
+    return [window[0][0], min(float(l[1]) for l in window), min(float(l[2]) for l in window), max(float(l[3]) for l in window), max(float(l[4]) for l in window)]
 
 
 def context_near_text(lines: list[list[Any]], value: Any) -> Optional[str]:

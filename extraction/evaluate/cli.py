@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from extraction.evaluate import heldout
 from extraction.evaluate.aggregate import score_dataset
 from extraction.evaluate.manifest import ManifestError, load_dataset
 from extraction.evaluate.report import compare, load_baseline, markdown, merge_baseline, regressions, run_key, write_errors, write_json
@@ -43,11 +44,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     )
     parser.add_argument("--out", type=Path, help="write the full JSON report here")
     parser.add_argument("--errors", type=Path, help="write one JSON line per wrong/missing/spurious field here, with nearby OCR text")
+    parser.add_argument("--errors-gallery", type=Path, metavar="DIR", help="write a PNG per wrong field here: the page around the predicted and the expected value, side by side")
     parser.add_argument("--compare", type=Path, metavar="BASELINE", help="print the F1 change per field against this baseline")
     parser.add_argument("--fail-below", type=Path, metavar="BASELINE", help="exit 1 when a field or mean F1 falls below this baseline")
     parser.add_argument("--tolerance", type=float, default=0.0, help="F1 drop allowed by --fail-below (default 0)")
     parser.add_argument("--write-baseline", type=Path, metavar="BASELINE", help="store this run's scores in a baseline file (other runs in it are kept)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    heldout.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.workers is not None and args.workers < 1:
         parser.error("--workers must be at least 1")
@@ -59,6 +62,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def evaluate(args: argparse.Namespace, factory: Optional[PipelineFactory] = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Run and score; returns the report and the error rows (the CLI's work without the printing)."""
     datasets = [load_dataset(path, limit=args.limit) for path in args.datasets]
+    plan = heldout.plan_from_args(args)
+    datasets = heldout.restrict(datasets, plan)
     workers = args.workers
     if factory is None:
         factory = functools.partial(build_pipeline, args.ocr, args.extractor)
@@ -68,7 +73,7 @@ def evaluate(args: argparse.Namespace, factory: Optional[PipelineFactory] = None
         factory,
         ocr_source=args.ocr_source,
         workers=workers,
-        want_lines=args.errors is not None,
+        want_lines=args.errors is not None or args.errors_gallery is not None,
         progress=not args.no_progress,
         ocr_cache=str(args.ocr_cache) if args.ocr_cache else None,
     )
@@ -81,6 +86,10 @@ def evaluate(args: argparse.Namespace, factory: Optional[PipelineFactory] = None
             "workers": workers or "all",
             "limit": args.limit,
             "ocr_cache": str(args.ocr_cache) if args.ocr_cache else None,
+            "group_by": plan.groupings,
+            "split": [str(s.path) for s in plan.splits],
+            "side": plan.side,
+            "swap": plan.swap,
         },
         "engines": None,
         "runs": {},
@@ -97,7 +106,9 @@ def evaluate(args: argparse.Namespace, factory: Optional[PipelineFactory] = None
             row["run"] = key
         summary["ocr_cache_hits"] = sum(bool(r.get("ocr_cache_hit")) for r in records)
         report["runs"][key] = {"dataset": dataset.name, "path": str(dataset.root), **names, "ocr_source": args.ocr_source, **summary}
+        heldout.annotate(report["runs"][key], dataset, records, plan)
         all_errors.extend(errors)
+    heldout.finish(report, plan)
     return report, all_errors
 
 
@@ -111,16 +122,22 @@ def main(argv: Optional[Sequence[str]] = None, factory: Optional[PipelineFactory
         return 2
     try:
         report, errors = evaluate(args, factory)
-    except (ManifestError, PipelineBuildError) as exc:
+    except (ManifestError, PipelineBuildError, heldout.GroupingError, heldout.SplitError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(markdown(report))
+    if heldout.markdown(report):
+        print(heldout.markdown(report))
     if args.out:
         write_json(args.out, report)
         print(f"report written to {args.out}", file=sys.stderr)
     if args.errors:
         count = write_errors(args.errors, errors)
         print(f"{count} error rows written to {args.errors}", file=sys.stderr)
+    if args.errors_gallery:
+        from extraction.evaluate.gallery import write_gallery
+
+        print(f"{write_gallery(args.errors_gallery, errors, args.datasets)} pictures written to {args.errors_gallery}", file=sys.stderr)
     if args.write_baseline:
         merge_baseline(args.write_baseline, report)
         print(f"baseline updated: {args.write_baseline}", file=sys.stderr)

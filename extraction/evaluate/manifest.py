@@ -20,6 +20,7 @@ from extraction.layout import DocumentText, Line, PageText, polygon_to_bbox
 MANIFEST_NAME = "manifest.jsonl"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LINE_ITEM_KEYS = ("description", "quantity", "unit_price", "amount")
+_ENTRY_KEYS = ("id", "file", "fields", "ocr_boxes")
 
 
 class ManifestError(ValueError):
@@ -43,6 +44,7 @@ class ManifestEntry:
     file: Optional[Path] = None
     ocr_boxes: Optional[Path] = None
     unknown: frozenset[str] = frozenset()  # fields labelled null: not scored for this document
+    meta: dict[str, Any] = field(default_factory=dict, compare=False)  # the manifest's other keys (e.g. "layout", "raw"), for grouping
 
 
 @dataclass
@@ -118,7 +120,8 @@ def _parse_entry(manifest: Path, root: Path, number: int, raw: str) -> ManifestE
         if problem:
             raise fail(f"document {doc_id!r}: field {name!r}: {problem}")
         fields[name] = value
-    return ManifestEntry(id=doc_id, line=number, fields=fields, file=file_path, ocr_boxes=boxes_path, unknown=frozenset(unknown))
+    meta = {key: value for key, value in obj.items() if key not in _ENTRY_KEYS}
+    return ManifestEntry(id=doc_id, line=number, fields=fields, file=file_path, ocr_boxes=boxes_path, unknown=frozenset(unknown), meta=meta)
 
 
 def _resolve(value: Any, key: str, root: Path, fail: Any, doc_id: str) -> Optional[Path]:

@@ -10,16 +10,15 @@ Workers return small plain records; scoring happens in the parent.
 from __future__ import annotations
 
 import functools
-import multiprocessing
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Callable, Iterator, Literal, Optional
 
 from extraction.evaluate.manifest import Dataset, ManifestEntry, ManifestError, boxes_to_document, read_ocr_boxes
 from extraction.layout import DocumentText
+from extraction.parallel import run_in_processes
 
 OcrSource = Literal["engine", "dataset"]
 PipelineFactory = Callable[[], Any]
@@ -157,13 +156,6 @@ def run_document(
     return record
 
 
-def _init_worker(threads: Optional[int]) -> None:
-    # Several OCR workers on one machine: split the cores instead of each taking all of them.
-    if threads is not None:
-        os.environ.setdefault("RAPIDOCR_THREADS", str(threads))
-        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
-
-
 def run_datasets(
     datasets: list[Dataset],
     factory: PipelineFactory,
@@ -205,19 +197,8 @@ def _execute(
     tasks: list[tuple[int, int, ManifestEntry]],
     workers: int,
 ) -> Iterator[tuple[int, Record]]:
-    if workers == 1:  # in this process: simplest to debug, and no second copy of the engines
-        for d, index, entry in tasks:
-            yield d, job(index, entry)
-        return
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(threads,)) as pool:
-        futures = {}
-        for d, index, entry in tasks:
-            futures[pool.submit(job, index, entry)] = d
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+    for position, record in run_in_processes(job, [(index, entry) for _, index, entry in tasks], workers):
+        yield tasks[position][0], record
 
 
 class _NoBar:

@@ -46,7 +46,7 @@ def parse_amount(value: Any) -> Optional[Decimal]:
     except InvalidOperation:
         pass
     try:
-        from extraction.rules.numbers import parse_amount as rules_parse_amount
+        from extraction.normalize.numbers import parse_amount as rules_parse_amount
     except ImportError:
         return _fallback_amount(text)
     return rules_parse_amount(text)
@@ -81,7 +81,7 @@ def parse_date(value: Any) -> Optional[dt.date]:
     except ValueError:
         pass
     try:
-        from extraction.rules.dates import parse_date as rules_parse_date
+        from extraction.normalize.dates import parse_date as rules_parse_date
     except ImportError:
         return _fallback_date(text)
     parsed = rules_parse_date(text)
@@ -259,11 +259,21 @@ def prf(correct: int, predicted: int, labelled: int) -> dict[str, Optional[float
 
 
 @dataclass
-class FieldStats:
+class OutcomeCounts:
+    """How many predictions were correct, wrong, missing or spurious: header fields and
+    line-item rows are both counted this way, so their summaries carry the same keys."""
+
     correct: int = 0
     wrong: int = 0
     missing: int = 0
     spurious: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {"correct": self.correct, "wrong": self.wrong, "missing": self.missing, "spurious": self.spurious}
+
+
+@dataclass
+class FieldStats(OutcomeCounts):
     similarities: list[float] = field(default_factory=list)
 
     def add(self, outcome: FieldOutcome) -> None:
@@ -274,42 +284,31 @@ class FieldStats:
     def summary(self) -> dict[str, Any]:
         predicted = self.correct + self.wrong + self.spurious
         labelled = self.correct + self.wrong + self.missing
-        result: dict[str, Any] = {
-            **prf(self.correct, predicted, labelled),
-            "correct": self.correct,
-            "wrong": self.wrong,
-            "missing": self.missing,
-            "spurious": self.spurious,
-        }
+        result: dict[str, Any] = {**prf(self.correct, predicted, labelled), **self.counts()}
         if self.similarities:
             result["similarity"] = sum(self.similarities) / len(self.similarities)
         return result
 
 
 @dataclass
-class LineItemStats:
+class LineItemStats(OutcomeCounts):
+    """Row counts; ``correct`` counts the rows matched exactly."""
+
     expected_rows: int = 0
     predicted_rows: int = 0
-    matched: int = 0
-    wrong: int = 0
-    missing: int = 0
-    spurious: int = 0
 
     def add(self, outcome: LineItemOutcome) -> None:
         self.expected_rows += outcome.expected_rows
         self.predicted_rows += outcome.predicted_rows
-        self.matched += outcome.matched
+        self.correct += outcome.matched
         self.wrong += len(outcome.wrong)
         self.missing += len(outcome.missing)
         self.spurious += len(outcome.spurious)
 
     def summary(self) -> dict[str, Any]:
         return {
-            **prf(self.matched, self.predicted_rows, self.expected_rows),
-            "correct": self.matched,
-            "wrong": self.wrong,
-            "missing": self.missing,
-            "spurious": self.spurious,
+            **prf(self.correct, self.predicted_rows, self.expected_rows),
+            **self.counts(),
             "expected_rows": self.expected_rows,
             "predicted_rows": self.predicted_rows,
         }

@@ -5,15 +5,13 @@ name (an unset directory makes PaddleOCR try to download, which fails offline; a
 does not match the directory raises). Document orientation and unwarping stay off: receipts
 and invoices arrive upright far more often than not, and both add latency.
 
-Where Paddle runs (env):
-
-- ``PADDLE_DEVICE``: ``gpu:0`` | ``cpu`` | ``auto`` (default: ``gpu:0`` when an NVIDIA device
-  is visible, else ``cpu``);
-- ``PADDLE_MODE``: ``inprocess`` (default) or ``subprocess``: Paddle lives in a child process
-  (``PADDLE_PYTHON`` may name another virtualenv's interpreter), so its CUDA libraries never
-  meet torch/vLLM's. The GPU image uses ``subprocess`` with a separate Paddle environment.
-- ``PADDLE_USE_TEXTLINE_ORIENTATION`` (default off), ``PADDLE_DET_LIMIT_SIDE_LEN``,
-  ``PADDLE_DET_LIMIT_TYPE``, ``PADDLE_TEXT_REC_SCORE_THRESH``.
+Where and how Paddle runs comes from :class:`~extraction.settings.paddle.PaddleSettings`
+(``PADDLE_DEVICE``, ``PADDLE_MODE``, ``PADDLE_ENGINE``, ``PADDLE_CPU_THREADS``...). With
+``PADDLE_MODE=subprocess`` Paddle lives in a child process (``PADDLE_PYTHON`` may name another
+virtualenv's interpreter), so its CUDA libraries never meet torch/vLLM's; the GPU image does
+that. On a GPU device PaddleX's silent fallback to the CPU is turned off
+(``PADDLE_PDX_DISABLE_DEVICE_FALLBACK``): a broken CUDA setup fails start-up instead of
+making every page many times slower.
 """
 
 from __future__ import annotations
@@ -25,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,8 @@ import numpy as np
 from PIL import Image
 
 import model_cache
+from extraction.settings import load_settings
+from extraction.settings.paddle import PaddleSettings
 from extraction.layout import Line, polygon_to_bbox, sort_reading_order, split_line_into_words
 from extraction.ocr.paddle_worker import predict_plain, read_frame, write_frame
 
@@ -42,13 +43,12 @@ DET, REC, TEXTLINE_ORI = "paddle-det", "paddle-rec", "paddle-textline-ori"
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _flag(name: str, default: bool = False) -> bool:
-    raw = os.environ.get(name, "")
-    return default if raw.strip() == "" else raw.strip().lower() in ("1", "true", "yes", "on")
+def paddle_settings() -> PaddleSettings:
+    return load_settings(PaddleSettings)
 
 
 def use_textline_orientation() -> bool:
-    return _flag("PADDLE_USE_TEXTLINE_ORIENTATION")
+    return paddle_settings().use_textline_orientation
 
 
 def required_models() -> list[str]:
@@ -56,15 +56,12 @@ def required_models() -> list[str]:
 
 
 def mode() -> str:
-    chosen = (os.environ.get("PADDLE_MODE") or "inprocess").strip().lower()
-    if chosen not in ("inprocess", "subprocess"):
-        raise ValueError(f"PADDLE_MODE must be 'inprocess' or 'subprocess', not {chosen!r}")
-    return chosen
+    return paddle_settings().mode
 
 
 def resolve_device(value: str | None = None) -> str:
     """``auto`` -> ``gpu:0`` when an NVIDIA device is visible (no CUDA library is loaded to check)."""
-    device = (value or os.environ.get("PADDLE_DEVICE") or "auto").strip().lower()
+    device = (value or paddle_settings().device).strip().lower()
     if device != "auto":
         return device
     hidden = os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1")
@@ -73,15 +70,17 @@ def resolve_device(value: str | None = None) -> str:
 
 def is_available() -> bool:
     """Cheap: Paddle importable (or a separate interpreter configured) and the models on disk."""
-    if mode() == "subprocess" and os.environ.get("PADDLE_PYTHON"):
-        runnable = Path(os.environ["PADDLE_PYTHON"]).exists()
+    settings = paddle_settings()
+    if settings.mode == "subprocess" and settings.python:
+        runnable = Path(settings.python).exists()
     else:
         runnable = importlib.util.find_spec("paddleocr") is not None
     return runnable and all(model_cache.locate(name) is not None for name in required_models())
 
 
-def build_kwargs(device: str, model_dirs: dict[str, Path]) -> dict[str, Any]:
+def build_kwargs(device: str, model_dirs: dict[str, Path], settings: PaddleSettings | None = None) -> dict[str, Any]:
     """The ``PaddleOCR(...)`` arguments: every sub-model by name *and* local directory."""
+    settings = settings or paddle_settings()
     det, rec = model_cache.get_spec(DET), model_cache.get_spec(REC)
     kwargs: dict[str, Any] = {
         "text_detection_model_name": det.model_name,
@@ -96,18 +95,29 @@ def build_kwargs(device: str, model_dirs: dict[str, Path]) -> dict[str, Any]:
     if TEXTLINE_ORI in model_dirs:
         kwargs["textline_orientation_model_name"] = model_cache.get_spec(TEXTLINE_ORI).model_name
         kwargs["textline_orientation_model_dir"] = str(model_dirs[TEXTLINE_ORI])
-    for env_name, key, convert in (
-        ("PADDLE_DET_LIMIT_SIDE_LEN", "text_det_limit_side_len", int),
-        ("PADDLE_DET_LIMIT_TYPE", "text_det_limit_type", str),
-        ("PADDLE_TEXT_REC_SCORE_THRESH", "text_rec_score_thresh", float),
-    ):
-        if os.environ.get(env_name):
-            kwargs[key] = convert(os.environ[env_name])
+    if settings.engine != "paddle":  # PaddleOCR's default engine is Paddle Inference
+        kwargs["engine"] = settings.engine
+    optional = {
+        "cpu_threads": settings.cpu_threads,
+        "enable_mkldnn": settings.enable_mkldnn,
+        "text_det_limit_side_len": settings.det_limit_side_len,
+        "text_det_limit_type": settings.det_limit_type,
+        "text_rec_score_thresh": settings.text_rec_score_thresh,
+    }
+    kwargs.update({key: value for key, value in optional.items() if value is not None})
     return kwargs
 
 
 #: Set in Paddle's process before it is imported: no hub connectivity probe at import.
 PADDLE_ENV = {"PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK": "True"}
+
+
+def paddle_env(device: str) -> dict[str, str]:
+    """Environment for Paddle's process; on a GPU, no silent fallback to the CPU."""
+    env = dict(PADDLE_ENV)
+    if device.startswith("gpu"):
+        env["PADDLE_PDX_DISABLE_DEVICE_FALLBACK"] = "True"
+    return env
 
 
 def lines_from_result(page: dict[str, list]) -> list[Line]:
@@ -133,7 +143,7 @@ def lines_from_result(page: dict[str, list]) -> list[Line]:
 class _ChildPaddle:
     """PaddleOCR in a child process; one request at a time (the engine is not thread-safe)."""
 
-    def __init__(self, kwargs: dict[str, Any], python: str | None = None) -> None:
+    def __init__(self, kwargs: dict[str, Any], python: str | None = None, env_extra: dict[str, str] | None = None) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PROJECT_ROOT), env.get("PYTHONPATH")]))
         self._proc = subprocess.Popen(
@@ -143,7 +153,7 @@ class _ChildPaddle:
             env=env,
         )
         self._lock = threading.Lock()
-        reply = self._call({"op": "init", "kwargs": kwargs, "env": PADDLE_ENV})
+        reply = self._call({"op": "init", "kwargs": kwargs, "env": env_extra or PADDLE_ENV})
         self.load_s = float(reply.get("load_s", 0.0))
         self.versions = reply.get("versions", {})
 
@@ -180,23 +190,30 @@ class PaddleOcrEngine:
 
     def __init__(self, device: str | None = None, run_mode: str | None = None) -> None:
         started = time.perf_counter()
-        self.device = resolve_device(device)
-        self.mode = run_mode or mode()
+        settings = paddle_settings()
+        self.device = resolve_device(device or settings.device)
+        self.mode = run_mode or settings.mode
+        self.engine_kind = settings.engine
         model_dirs = {name: model_cache.ensure(name) for name in required_models()}
         models_done = time.perf_counter()
-        self.kwargs = build_kwargs(self.device, model_dirs)
+        self.kwargs = build_kwargs(self.device, model_dirs, settings)
+        env = paddle_env(self.device)
         self._child: _ChildPaddle | None = None
         self._engine: Any = None
+        self._paddle_thread: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         if self.mode == "subprocess":
-            self._child = _ChildPaddle(self.kwargs, os.environ.get("PADDLE_PYTHON"))
+            self._child = _ChildPaddle(self.kwargs, settings.python, env)
             self.versions = self._child.versions
         else:
-            for key, value in PADDLE_ENV.items():
+            for key, value in env.items():
                 os.environ.setdefault(key, value)
-            from paddleocr import PaddleOCR  # imported here: CPU installs never load Paddle
-
-            self._engine = PaddleOCR(**self.kwargs)
+            # One thread for everything Paddle does in this process: PaddleOCR 3.7 on paddlepaddle
+            # 3.2 (CPU) fails intermittently with "RuntimeError: std::exception" when predict()
+            # runs on another thread than the one that built it, and the pipeline calls OCR from
+            # a fresh thread per page (for its time budget).
+            self._paddle_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paddle")
+            self._engine = self._paddle_thread.submit(_build_paddleocr, self.kwargs).result()
             self.versions = {"paddleocr": _package_version("paddleocr")}
         self.models_s = models_done - started
         self.load_s = time.perf_counter() - models_done
@@ -211,7 +228,7 @@ class PaddleOcrEngine:
             pages = self._child.predict(bgr)
         else:
             with self._lock:
-                pages = predict_plain(self._engine, bgr)
+                pages = self._paddle_thread.submit(predict_plain, self._engine, bgr).result()
         return [line for page in pages for line in lines_from_result(page)]
 
     def describe(self) -> dict[str, Any]:
@@ -220,6 +237,8 @@ class PaddleOcrEngine:
             "name": self.name,
             "device": self.device,
             "mode": self.mode,
+            "engine": self.engine_kind,
+            "cpu_threads": self.kwargs.get("cpu_threads"),
             "versions": self.versions,
             "models": {n: self.kwargs.get(k) for n, k in (("det", "text_detection_model_name"), ("rec", "text_recognition_model_name"))},
             "model_cache": {name: models[name] for name in required_models() if name in models},
@@ -230,6 +249,14 @@ class PaddleOcrEngine:
     def close(self) -> None:
         if self._child is not None:
             self._child.close()
+        if self._paddle_thread is not None:
+            self._paddle_thread.shutdown(wait=False)
+
+
+def _build_paddleocr(kwargs: dict[str, Any]) -> Any:
+    from paddleocr import PaddleOCR  # imported here: CPU installs never load Paddle
+
+    return PaddleOCR(**kwargs)
 
 
 def _package_version(name: str) -> str | None:

@@ -20,11 +20,19 @@ from typing import Any, BinaryIO
 HEADER = struct.Struct("!Q")
 
 
+class PaddleResultError(RuntimeError):
+    """PaddleX yielded ``{"error": ...}`` instead of a page result (e.g. invalid model settings)."""
+
+
 def result_to_plain(result: Any) -> dict[str, list]:
     """One ``PaddleOCR.predict()`` page result -> lists of builtins (texts, scores, polygons, boxes).
 
-    The result is dict-like (PaddleX ``OCRResult``); arrays become nested lists.
+    The result is dict-like (PaddleX ``OCRResult``); arrays become nested lists. PaddleX's
+    pipelines yield a bare ``{"error": message}`` when they cannot run (``OCRPipeline.predict``
+    does for invalid model settings): that is raised, not read as an empty page.
     """
+    if isinstance(result, dict) and "error" in result and "rec_texts" not in result:
+        raise PaddleResultError(f"PaddleOCR returned an error instead of a page: {result['error']}")
 
     def get(key: str) -> Any:
         try:

@@ -1,60 +1,53 @@
 """CPU OCR engine: RapidOCR 3.x on ONNX Runtime, with the PP-OCR models its wheel ships.
 
 Runs offline: the det/rec models are inside the ``rapidocr`` wheel, so no download happens.
-Settings come from env so they can be tuned without code changes (see README).
+Settings come from env (``extraction.settings.rapidocr``) so they can be tuned without code changes.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import time
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from extraction.config import env_bool
 from extraction.layout import Line, Word, polygon_to_bbox, sort_reading_order, split_line_into_words, union_bbox
 from extraction.ocr.spacing import Glyph, respace_line
+from extraction.settings import load_settings
+from extraction.settings.rapidocr import RapidOcrSettings
 
 log = logging.getLogger(__name__)
 
-#: env var -> RapidOCR parameter key, with a converter. Only these are exposed on purpose.
-_ENV_PARAMS: dict[str, tuple[str, type]] = {
-    "RAPIDOCR_DET_LIMIT_SIDE_LEN": ("Det.limit_side_len", int),
-    "RAPIDOCR_DET_LIMIT_TYPE": ("Det.limit_type", str),
-    "RAPIDOCR_DET_BOX_THRESH": ("Det.box_thresh", float),
-    "RAPIDOCR_DET_THRESH": ("Det.thresh", float),
-    "RAPIDOCR_DET_UNCLIP_RATIO": ("Det.unclip_ratio", float),
-    "RAPIDOCR_TEXT_SCORE": ("Global.text_score", float),
-    "RAPIDOCR_USE_CLS": ("Global.use_cls", lambda v: v.lower() in ("1", "true", "yes")),
-    "RAPIDOCR_MAX_SIDE_LEN": ("Global.max_side_len", int),
-    "RAPIDOCR_THREADS": ("EngineConfig.onnxruntime.intra_op_num_threads", int),
-    "RAPIDOCR_REC_MODEL": ("Rec.model_path", str),
+#: Settings field -> RapidOCR parameter key. A field left unset (None) is not passed, so
+#: RapidOCR keeps its own default and the engine description (an OCR cache key) stays short.
+_PARAM_KEYS: dict[str, str] = {
+    "det_limit_side_len": "Det.limit_side_len",
+    "det_limit_type": "Det.limit_type",
+    "det_box_thresh": "Det.box_thresh",
+    "det_thresh": "Det.thresh",
+    "det_unclip_ratio": "Det.unclip_ratio",
+    "text_score": "Global.text_score",
+    "use_cls": "Global.use_cls",
+    "max_side_len": "Global.max_side_len",
+    "threads": "EngineConfig.onnxruntime.intra_op_num_threads",
+    "rec_model": "Rec.model_path",
 }
 
-
-#: Our defaults, chosen on SROIE and the invoice set with ``python -m extraction.evaluate``:
-#: detection on the image scaled so its long side is at most 1280 px (RapidOCR's own default
-#: upscales narrow receipts), and no 180° line classifier (receipts and invoices come upright;
-#: EXIF is applied). Same field accuracy (mean F1 0.782 vs 0.781 on sroie-dev, 0.971 vs 0.973
-#: on invoices-odoo) for about 37% less OCR time. Recognition still reads crops of the full image.
-DEFAULT_PARAMS: dict[str, Any] = {
-    "Det.limit_type": "max",
-    "Det.limit_side_len": 1280,
-    "Global.use_cls": False,
-}
+def rapidocr_params(settings: RapidOcrSettings) -> dict[str, Any]:
+    """The ``RapidOCR(params=...)`` dictionary for ``settings`` (our defaults and why: ``RapidOcrSettings``)."""
+    params: dict[str, Any] = {"Global.log_level": "warning"}
+    for field, key in _PARAM_KEYS.items():
+        value = getattr(settings, field)
+        if value is not None:
+            params[key] = value
+    return params
 
 
 def params_from_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
-    environ = dict(os.environ if environ is None else environ)
-    params: dict[str, Any] = {"Global.log_level": "warning", **DEFAULT_PARAMS}
-    for env_name, (key, convert) in _ENV_PARAMS.items():
-        raw = environ.get(env_name)
-        if raw not in (None, ""):
-            params[key] = convert(raw)
-    return params
+    """The RapidOCR parameters from ``environ`` (default ``os.environ``); bad values raise ``SettingsError``."""
+    return rapidocr_params(load_settings(RapidOcrSettings, environ))
 
 
 class RapidOcrEngine:
@@ -62,14 +55,15 @@ class RapidOcrEngine:
 
     name = "rapidocr"
 
-    def __init__(self, params: dict[str, Any] | None = None) -> None:
+    def __init__(self, params: dict[str, Any] | None = None, settings: RapidOcrSettings | None = None) -> None:
         from rapidocr import RapidOCR  # imported here: only the engine that is used pays for it
 
         started = time.perf_counter()
-        self.params = params_from_env() if params is None else {"Global.log_level": "warning", **params}
-        self.word_boxes = env_bool("RAPIDOCR_WORD_BOXES", True)
-        self.respace = self.word_boxes and env_bool("RAPIDOCR_RESPACE", True)
-        self.crop_pad = crop_pad_from_env()
+        settings = settings if settings is not None else load_settings(RapidOcrSettings)
+        self.params = rapidocr_params(settings) if params is None else {"Global.log_level": "warning", **params}
+        self.word_boxes = settings.word_boxes
+        self.respace = self.word_boxes and settings.respace
+        self.crop_pad = settings.crop_pad
         engine_class = _padded_engine_class(RapidOCR, self.crop_pad) if self.crop_pad > 0 else RapidOCR
         self._engine = engine_class(params=self.params)
         self.load_seconds = time.perf_counter() - started
@@ -115,26 +109,6 @@ class RapidOcrEngine:
         return sort_reading_order(lines)
 
 
-#: Margin added around each detected line before recognition, as a share of the line's height
-#: (0: RapidOCR's own tight crops). Measured on the 5,400 sroie-dev lines against their
-#: transcripts: 0.05 reads 83.7 % of lines exactly (0.1: 83.5 %, 0: 83.0 %) because the spaces
-#: around punctuation come out right more often (324 and 313 lines wrong only in spaces, against
-#: 377), but slightly fewer characters right (89.7 %, 89.3 %, 90.0 %); field F1 end to end is a
-#: wash (sroie-dev mean 0.883 with 0.05 and 0.878 with 0.1, against 0.884: addresses gain,
-#: names and totals lose), so the default keeps RapidOCR's crops.
-DEFAULT_CROP_PAD = 0.0
-
-
-def crop_pad_from_env(environ: dict[str, str] | None = None) -> float:
-    raw = (os.environ if environ is None else environ).get("RAPIDOCR_CROP_PAD", "")
-    try:
-        value = float(raw) if raw.strip() else DEFAULT_CROP_PAD
-    except ValueError:
-        log.warning("RAPIDOCR_CROP_PAD=%r is not a number; using %s", raw, DEFAULT_CROP_PAD)
-        value = DEFAULT_CROP_PAD
-    return min(max(value, 0.0), 1.0)
-
-
 def grow_quad(points: Any, pad: float, width: int, height: int) -> np.ndarray:
     """A detected text quadrilateral grown by ``pad`` x its height on every side, along its own
     axes (so a slanted line stays aligned), clipped to the image."""
@@ -160,7 +134,7 @@ def grow_quad(points: Any, pad: float, width: int, height: int) -> np.ndarray:
 
 
 def _padded_engine_class(base: type, pad: float) -> type:
-    """RapidOCR with its line crops grown by ``pad`` (see DEFAULT_CROP_PAD).
+    """RapidOCR with its line crops grown by ``pad`` (see ``RapidOcrSettings.crop_pad``).
 
     Overrides RapidOCR 3.x's ``crop_text_regions`` step; word boxes are still computed from the
     detected boxes, so they move by at most the margin. Without that step (another major

@@ -1,26 +1,21 @@
-"""Documents from S3 and HTTPS, prefix expansion, bounded prefetch, results to S3.
+"""Documents from S3 and HTTPS, prefix expansion, results to S3.
 
-Entry points used by the pipeline: :func:`fetch_document` (one ``url`` document's bytes),
-:func:`expand_documents` (``s3://bucket/prefix/`` -> one document per object) and
-:func:`prefetch` (fetch ahead, in order, with a bounded number in flight).
+Entry points used by the pipeline: :func:`fetch_document` (one ``url`` document's bytes) and
+:func:`expand_documents` (``s3://bucket/prefix/`` -> one document per object). Fetching
+ahead, in order, is :mod:`extraction.prefetch`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, Iterable, Iterator, Optional, TypeVar
+from typing import Any, Optional
 
 from extraction.errors import DocumentError, ErrorCode
 from extraction.remote.https_fetch import fetch_https
 from extraction.remote.redact import redact_url
 from extraction.remote.s3 import S3Config, get_object, list_prefix, make_client, parse_s3_url
-from extraction.remote.settings import FetchSettings
+from extraction.settings.fetch import FetchSettings
 
-__all__ = ["FetchSettings", "expand_documents", "fetch_document", "fetch_url", "prefetch", "settings_for"]
-
-T = TypeVar("T")
+__all__ = ["FetchSettings", "expand_documents", "fetch_document", "fetch_url", "settings_for"]
 
 
 def settings_for(context: Any) -> FetchSettings:
@@ -28,7 +23,7 @@ def settings_for(context: Any) -> FetchSettings:
     settings = FetchSettings.from_env()
     limits = getattr(context, "limits", None)
     if limits is not None:
-        settings = dataclasses.replace(settings, max_bytes=limits.max_document_bytes)
+        settings = settings.model_copy(update={"max_bytes": limits.max_document_bytes})
     return settings
 
 
@@ -98,37 +93,3 @@ def expand_documents(documents: list[Any], context: Any) -> tuple[list[Any], dic
             doc_id = f"{doc.id}/{relative}" if doc.id else obj.key
             out.append(doc.model_copy(update={"url": f"s3://{location.bucket}/{obj.key}", "recursive": False, "id": doc_id}))
     return out, errors
-
-
-def prefetch(items: Iterable[T], fetch: Callable[[T], Any], workers: int) -> Iterator[tuple[T, Any, Optional[BaseException]]]:
-    """Yield ``(item, result, error)`` in input order, fetching up to ``workers`` items ahead.
-
-    At most ``workers`` fetched-but-unconsumed results exist at once, which bounds memory
-    to about ``workers`` documents while the consumer (OCR, extraction) is busy.
-    """
-    workers = max(1, workers)
-    iterator = iter(items)
-    window: deque[tuple[T, Future]] = deque()
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prefetch")
-    try:
-        for item in iterator:
-            window.append((item, pool.submit(fetch, item)))
-            if len(window) >= workers:
-                break
-        while window:
-            item, future = window.popleft()
-            try:
-                result, error = future.result(), None
-            except BaseException as exc:  # handed to the consumer, which decides
-                result, error = None, exc
-            nxt = next(iterator, _END)
-            if nxt is not _END:
-                window.append((nxt, pool.submit(fetch, nxt)))
-            yield item, result, error
-    finally:
-        # If the consumer stops early (job failed, generator closed), do not wait for
-        # downloads still running: they end on their own timeouts.
-        pool.shutdown(wait=False, cancel_futures=True)
-
-
-_END: Any = object()

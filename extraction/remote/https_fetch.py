@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import random
 import socket
 import time
 from dataclasses import dataclass
@@ -28,9 +27,10 @@ from urllib3.exceptions import (
     SSLError,
 )
 
+from extraction.backoff import backoff_delay
 from extraction.errors import DocumentError, ErrorCode
 from extraction.remote.redact import redact_url
-from extraction.remote.settings import FetchSettings
+from extraction.settings.fetch import FetchSettings
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ _REDIRECTS = {301, 302, 303, 307, 308}
 _TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
 _CHUNK = 64 * 1024
 _USER_AGENT = "receipt-extraction-worker/0.1"
+_MAX_RETRY_WAIT_S = 30.0  # also caps a server's Retry-After
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -288,8 +289,8 @@ def fetch_https(
                 raise transient.error from None
             delay = transient.retry_after
             if delay is None:
-                delay = settings.backoff_s * (2**attempt) * (0.5 + random.random())
-            delay = min(delay, 30.0, max(0.0, deadline - time.monotonic()))
+                delay = backoff_delay(attempt, settings.backoff_s, _MAX_RETRY_WAIT_S)
+            delay = min(delay, _MAX_RETRY_WAIT_S, max(0.0, deadline - time.monotonic()))
             attempt += 1
             log.info("retrying %s in %.1f s after: %s", redact_url(url), delay, transient.error.message)
             time.sleep(delay)

@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 from extraction.errors import DocumentError, ErrorCode
 from extraction.remote.s3 import S3Config, S3Location, make_client, parse_s3_url, put_json
-from extraction.remote.settings import FetchSettings
+from extraction.settings.fetch import FetchSettings
 from extraction.schema import OutputManifest
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from extraction.errors import DocumentError, ErrorCode
 from extraction.remote.redact import register_secret
-from extraction.remote.settings import FetchSettings
+from extraction.settings.fetch import BucketSettings, FetchSettings
 
 log = logging.getLogger(__name__)
 
@@ -131,16 +131,17 @@ def make_client(config: Optional[S3Config] = None, settings: Optional[FetchSetti
             "aws_secret_access_key": config.access_secret.get_secret_value() if config.access_secret else None,
         }
     else:
-        if not os.environ.get("BUCKET_ACCESS_KEY_ID") or _chain_has_credentials(_aws_env_fingerprint()):
+        bucket = BucketSettings.from_env()
+        if not bucket.access_key_id or _chain_has_credentials(_aws_env_fingerprint()):
             key = ("chain", settings, region)
             kwargs = {}
         else:
-            secret = os.environ.get("BUCKET_SECRET_ACCESS_KEY")
+            secret = bucket.secret
             register_secret(secret)
-            key = ("bucket-env", os.environ.get("BUCKET_ENDPOINT_URL"), os.environ.get("BUCKET_ACCESS_KEY_ID"), hash(secret), settings)
+            key = ("bucket-env", bucket.endpoint_url, bucket.access_key_id, hash(secret), settings)
             kwargs = {
-                "endpoint_url": os.environ.get("BUCKET_ENDPOINT_URL") or None,
-                "aws_access_key_id": os.environ.get("BUCKET_ACCESS_KEY_ID"),
+                "endpoint_url": bucket.endpoint_url,
+                "aws_access_key_id": bucket.access_key_id,
                 "aws_secret_access_key": secret,
             }
     with _clients_lock:

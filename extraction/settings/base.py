@@ -46,7 +46,11 @@ class _MappingEnvSource(EnvSettingsSource):
 class Settings(BaseSettings):
     """Base of every settings class: env only (no .env files), blank = unset, immutable."""
 
-    model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore", frozen=True, case_sensitive=False)
+    # populate_by_name: a field read from an exact variable name (``validation_alias``) can still
+    # be given by its field name in code, e.g. ``FetchSettings(allow_http=True)`` in tests.
+    model_config = SettingsConfigDict(
+        env_ignore_empty=True, extra="ignore", frozen=True, case_sensitive=False, populate_by_name=True
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -85,10 +89,12 @@ def load_settings(cls: type[S], environ: Mapping[str, str] | None = None, **over
             field = str(error["loc"][0]) if error.get("loc") else "?"
             name = cls.env_name(field) if field in cls.model_fields else field.upper()
             source = environ if environ is not None else os.environ
-            got = source.get(name, source.get(name.lower(), error.get("input")))
+            in_env = field not in overrides and (name in source or name.lower() in source)
+            got = source.get(name, source.get(name.lower())) if in_env else error.get("input")
             if any(word in name for word in _SECRET_WORDS):
                 got = "***"
-            problems.append(f"environment variable {name}={got!r}: {error['msg']}")
+            where = f"environment variable {name}" if in_env else f"setting {name}"
+            problems.append(f"{where}={got!r}: {error['msg']}")
         raise SettingsError("; ".join(problems)) from None
     finally:
         _ENVIRON.reset(token)

@@ -10,7 +10,9 @@ import importlib.util
 from pathlib import Path
 
 from extraction.extractors.tilt.extractor import TiltExtractor
-from extraction.extractors.tilt.settings import TiltSettings, weights_present
+from extraction.extractors.tilt.weights import local_model_path, weights_present
+from extraction.settings import SettingsError, load_settings
+from extraction.settings.tilt import TiltSettings
 
 #: Files of the TILT fork that upstream vLLM lacks (relative to the vllm package directory).
 TILT_MODULE_FILES = ("multimodal/tilt_processor.py", "tilt/scheduler.py")
@@ -35,10 +37,10 @@ def is_available() -> bool:
     if not _vllm_has_tilt():
         return False
     try:
-        settings = TiltSettings.from_env()
-        return weights_present(settings.resolved_model_path())
-    except ValueError:  # malformed env: not usable, and building it would fail loudly anyway
+        settings = load_settings(TiltSettings)
+    except SettingsError:  # malformed env: not usable, and building it would fail loudly anyway
         return False
+    return weights_present(local_model_path(settings))
 
 
 __all__ = ["TiltExtractor", "is_available"]

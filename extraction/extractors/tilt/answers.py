@@ -7,14 +7,15 @@ location by matching the answer against the words that were sent.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
+from rapidfuzz.distance import Indel
+
 from extraction.extractors.tilt.convert import LocatedWord
-from extraction.layout import union_bbox
+from extraction.layout import round_box, union_bbox
 
 #: Answers that mean "nothing here" (TILT has no documented no-answer sentinel).
 EMPTY_ANSWERS = frozenset({"", "none", "null", "n/a", "na", "nan", "-", "--", "not found", "no answer", "unknown"})
@@ -68,7 +69,8 @@ def locate(answer: str, words: Sequence[LocatedWord], fuzzy_threshold: float = 0
 
     Compared without case, spaces or punctuation, so "12,50" matches "12.50" and a value
     printed inside a longer word ("RM12.50") is found. Falls back to the most similar run of
-    the same word count when no exact run exists.
+    the same word count when no exact run exists (similarity: 1 - insertions and deletions
+    needed / total length, so one misread character in ten keeps about 0.9).
     """
     target = _compact(answer)
     if not target or not words:
@@ -98,7 +100,7 @@ def locate(answer: str, words: Sequence[LocatedWord], fuzzy_threshold: float = 0
         window = words[start : start + span]
         if window[0].page != window[-1].page:
             continue
-        ratio = difflib.SequenceMatcher(None, target, "".join(compact[start : start + span])).ratio()
+        ratio = Indel.normalized_similarity(target, "".join(compact[start : start + span]))
         if ratio > best[0]:
             best = (ratio, start)
     if best[1] >= 0 and best[0] >= fuzzy_threshold:
@@ -108,5 +110,5 @@ def locate(answer: str, words: Sequence[LocatedWord], fuzzy_threshold: float = 0
 
 def _location(words: Sequence[LocatedWord], exact: bool) -> Location:
     box = union_bbox([w.word.bbox for w in words])
-    return Location(page=words[0].page, bbox=[round(float(v), 2) for v in box], exact=exact)
+    return Location(page=words[0].page, bbox=round_box(box, 2), exact=exact)
 

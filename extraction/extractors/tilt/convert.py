@@ -1,22 +1,27 @@
 """DocumentText -> ``tilt_processor.Document``: words (not lines), one unit, mode "L" images.
 
-The rules come from the TILT preprocessor: boxes and page size must share a unit (page
-pixels here), the page image must cover the page with the same aspect ratio and be mode
-"L" (RGBA/CMYK raise, "1" and 16-bit are mis-scaled), a document needs at least one
-non-blank word. Pages and tokens are capped here because the preprocessor only truncates at
-the model's 125k tokens and drops images silently past its page limit.
+The rules come from the fork's ``vllm/multimodal/tilt_processor.py`` (checked on CPU by
+``benchmarks/tilt_contract_check.py``): boxes and page size must share a unit (page pixels
+here; boxes are clamped to the page and scaled by its width), the page image must cover the
+page with the same aspect ratio, and only 1-channel ("L") and 3-channel ("RGB") images are
+read right (RGBA/LA/CMYK raise in ``ensure_grayscale``; "1", "P" and 16-bit are divided by 255
+as if they were 8-bit), so every image is sent as 8-bit "L". A document needs at least one
+token. Pages and tokens are capped here because the preprocessor only truncates at the
+model's 125k tokens and drops images silently past its page limit; pages taller than the
+image crop are sent as bands (``tall_pages``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from PIL import Image
 
+from extraction.extractors.tilt.tall_pages import Band, bands, words_in
 from extraction.layout import DocumentText, PageText, Word
 
-#: TILT resizes every page image to this width; sending more pixels only costs memory.
+#: TILT resizes every page image to this width (the model config's ``image_width``).
 TILT_IMAGE_WIDTH = 768
 
 
@@ -60,24 +65,32 @@ def to_grayscale(image: Image.Image) -> Image.Image:
     return image.convert("L")  # "1", "P", "RGB", "YCbCr", ...
 
 
-def page_image(page: PageText) -> Image.Image:
-    """The page image as TILT wants it: mode "L", page aspect ratio, at most 768 px wide."""
-    ratio = page.height / page.width
+def page_image(page: PageText, band: Optional[Band] = None) -> Image.Image:
+    """The page image (or one band of it) as TILT wants it: mode "L", same aspect, 768 px wide."""
+    band = band or Band(0.0, page.height)
+    ratio = band.height / page.width
     if page.image is None:
         return Image.new("L", (TILT_IMAGE_WIDTH, max(1, round(TILT_IMAGE_WIDTH * ratio))), color=255)
     image = to_grayscale(page.image)
-    width = min(image.width, TILT_IMAGE_WIDTH)
-    size = (width, max(1, round(width * ratio)))
+    if band.top > 0 or band.bottom < page.height:
+        scale = image.height / page.height
+        top = min(image.height - 1, max(0, round(band.top * scale)))
+        bottom = max(top + 1, min(image.height, round(band.bottom * scale)))
+        image = image.crop((0, top, image.width, bottom))
+    # Exactly TILT's width: the fork then skips its own resize, whose bicubic upscaling of a
+    # narrow image overshoots the 0..1 pixel range (PIL's resize clips to 0..255).
+    size = (TILT_IMAGE_WIDTH, max(1, round(TILT_IMAGE_WIDTH * ratio)))
     if image.size != size:
         image = image.resize(size, Image.Resampling.BICUBIC)
     return image
 
 
-def _clamp_box(word: Word, page: PageText) -> tuple[float, float, float, float]:
+def _clamp_box(word: Word, page: PageText, band: Band) -> tuple[float, float, float, float]:
+    """The word's box in the band's frame, inside the band (the fork clamps to the page anyway)."""
     x1, y1, x2, y2 = word.bbox
-    w, h = page.width, page.height
+    w, h = page.width, band.height
     x1, x2 = sorted((min(max(x1, 0.0), w), min(max(x2, 0.0), w)))
-    y1, y2 = sorted((min(max(y1, 0.0), h), min(max(y2, 0.0), h)))
+    y1, y2 = sorted((min(max(y1 - band.top, 0.0), h), min(max(y2 - band.top, 0.0), h)))
     return (x1, y1, x2, y2)
 
 
@@ -89,12 +102,16 @@ def to_tilt_document(
     max_pages: int,
     max_tokens: int,
     count_tokens: Callable[[Sequence[str]], list[int]],
+    max_page_ratio: Optional[float] = None,
+    max_splits: int = 4,
+    max_tilt_pages: int = 250,
 ) -> ConvertedDocument:
     """Build the TILT ``Document`` for ``text``.
 
     ``processor`` is the ``vllm.multimodal.tilt_processor`` module (passed in so this module
-    never imports vllm); ``count_tokens`` returns the token count of each word.
-    Raises :class:`NoWordsError` when nothing is left to send.
+    never imports vllm); ``count_tokens`` returns the token count of each word. A page taller
+    than ``max_page_ratio`` (height/width) is sent as up to ``max_splits`` bands; no more than
+    ``max_tilt_pages`` TILT pages are sent. Raises :class:`NoWordsError` when nothing is left.
     """
     warnings: list[str] = []
     pages = [p for p in text.pages if p.width > 0 and p.height > 0]
@@ -109,33 +126,49 @@ def to_tilt_document(
     used_tokens = 0
     truncated = False
     for page in pages:
-        words = [w for w in page.words if w.text.strip()]
-        if not words:
+        page_words = [w for w in page.words if w.text.strip()]
+        if not page_words:
             continue
-        counts = count_tokens([w.text for w in words])
-        keep = 0
-        for n in counts:
-            if used_tokens + n > max_tokens:
+        page_bands, cropped = bands(page, max_page_ratio, max_splits)
+        if cropped and max_page_ratio is not None:
+            warnings.append(
+                f"page {page.number} is taller than TILT's image crop allows in {len(page_bands)} parts; "
+                "its bottom has no image features"
+            )
+        for index, band in enumerate(page_bands):
+            if len(tilt_pages) >= max_tilt_pages:
                 truncated = True
                 break
-            used_tokens += n
-            keep += 1
-        words = words[:keep]
-        if words:
-            tilt_pages.append(
-                processor.Page(
-                    words=[w.text for w in words],
-                    bboxes=[_clamp_box(w, page) for w in words],
-                    width=float(page.width),
-                    height=float(page.height),
-                    image=page_image(page),
+            words = words_in(band, page_words, last=index == len(page_bands) - 1)
+            if not words:
+                continue
+            counts = count_tokens([w.text for w in words])
+            keep = 0
+            for n in counts:
+                if used_tokens + n > max_tokens:
+                    truncated = True
+                    break
+                used_tokens += n
+                keep += 1
+            words = words[:keep]
+            if words and sum(counts[:keep]) > 0:
+                tilt_pages.append(
+                    processor.Page(
+                        words=[w.text for w in words],
+                        bboxes=[_clamp_box(w, page, band) for w in words],
+                        width=float(page.width),
+                        height=float(band.height),
+                        image=page_image(page, band),
+                    )
                 )
-            )
-            located.extend(LocatedWord(page.number, w) for w in words)
+                located.extend(LocatedWord(page.number, w) for w in words)
+            if truncated:
+                break
         if truncated:
             warnings.append(
-                f"TILT read the document up to {max_tokens} tokens (TILT_MAX_DOC_TOKENS), "
-                f"ending on page {page.number}; later text was ignored"
+                f"TILT read the document up to {used_tokens} tokens, ending on page {page.number} (cap: {max_tokens} "
+                f"tokens from TILT_MAX_DOC_TOKENS and the engine's encoder and KV limits, {max_tilt_pages} TILT pages); "
+                "later text was ignored"
             )
             break
     if not tilt_pages:

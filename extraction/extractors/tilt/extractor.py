@@ -29,9 +29,11 @@ from extraction.extractors.tilt.convert import (
     to_tilt_document,
     token_counter,
 )
+from extraction.extractors.tilt.failures import preprocess_error
 from extraction.extractors.tilt.engine import EngineStepError, TiltEngine, TiltOutput
 from extraction.extractors.tilt.questions import QuestionSet
-from extraction.extractors.tilt.settings import TiltSettings
+from extraction.settings import load_settings
+from extraction.settings.tilt import TiltSettings
 from extraction.fields import FIELD_KINDS
 from extraction.schema import ExtractedField
 
@@ -74,7 +76,7 @@ class _RawNormalized:
 def normalize(field_name: str, text: str, date_order: str) -> Any:
     """The CPU path's normaliser; ``None`` means the text is not a valid value for the field."""
     try:
-        from extraction.rules.normalize import normalize_field  # noqa: PLC0415
+        from extraction.normalize.fields import normalize_field  # noqa: PLC0415
     except ImportError:  # rules package not present in this build: keep the answer text
         return _RawNormalized(text.strip()) if text.strip() else None
     return normalize_field(field_name, text, date_order=date_order)
@@ -82,7 +84,7 @@ def normalize(field_name: str, text: str, date_order: str) -> Any:
 
 def _cpu_extractor() -> Any:
     try:
-        from extraction.extractors.rules import RulesExtractor  # noqa: PLC0415
+        from extraction.extractors.layout.extractor import RulesExtractor  # noqa: PLC0415
     except ImportError:
         return None
     return RulesExtractor()
@@ -102,7 +104,7 @@ class TiltExtractor:
         engine: Optional[TiltEngine] = None,
         fallback: Any = "auto",
     ) -> None:
-        self.settings = settings or TiltSettings.from_env()
+        self.settings = settings or load_settings(TiltSettings)
         self.engine = engine or TiltEngine(self.settings)
         self.engine.load()
         self.questions = QuestionSet(self.settings.questions_file, self.settings.question_style)
@@ -121,7 +123,9 @@ class TiltExtractor:
             "gpu_memory_utilization": s.gpu_memory_utilization,
             "max_num_seqs": s.max_num_seqs,
             "max_pages": self._max_pages(),
-            "max_doc_tokens": s.doc_token_cap,
+            "max_doc_tokens": s.max_doc_tokens,
+            "limits": self.engine.limits.describe(self.engine.max_question_length),
+            "fork_patches": list(self.engine.patches),
             "question_style": s.question_style,
             "line_items": s.line_items,
             "fallback": getattr(self.fallback, "name", None),
@@ -175,21 +179,33 @@ class TiltExtractor:
             return
         engine = self.engine
         limit = engine.max_question_length
-        for ask in doc.asks:
-            if limit and question_tokens(engine.tokenizer, ask.text, engine.prefix_separator) > limit:
+        lengths = [question_tokens(engine.tokenizer, ask.text, engine.prefix_separator) for ask in doc.asks]
+        for ask, length in zip(doc.asks, lengths):
+            if limit and length > limit:
                 what = f"query {ask.name!r}" if ask.kind == "custom" else f"the question for {ask.name!r}"
                 doc.error = DocumentError(
                     ErrorCode.INVALID_INPUT, f"{what} is longer than TILT's {limit}-token question limit; shorten it"
                 )
                 return
+        limits = engine.limits
+        cap = limits.doc_token_cap(max(lengths))
+        if cap <= 0:
+            doc.error = DocumentError(
+                ErrorCode.EXTRACTION_FAILED,
+                "the longest question leaves no room for the document in TILT's limits; shorten the query",
+            )
+            return
         try:
             doc.converted = to_tilt_document(
                 doc.request.document_id,
                 doc.request.text,
                 engine.processor,
                 max_pages=self._max_pages(),
-                max_tokens=self.settings.doc_token_cap,
+                max_tokens=cap,
                 count_tokens=token_counter(engine.tokenizer),
+                max_page_ratio=limits.max_page_ratio if self.settings.split_tall_pages else None,
+                max_splits=limits.max_images_in_chunk,
+                max_tilt_pages=limits.image_limit,
             )
         except NoWordsError:
             doc.skipped = True
@@ -203,15 +219,10 @@ class TiltExtractor:
         ]
         try:
             doc.prompts = engine.preprocess(doc.converted.document, questions)
-        except (IndexError, ValueError):  # no usable word / page after the preprocessor's own filtering
-            doc.skipped = True
-            return
-        except RuntimeError as exc:  # a question over max_question_length
-            doc.error = DocumentError(ErrorCode.INVALID_INPUT, f"a question is too long for TILT: {exc}")
-            return
-        except Exception as exc:  # noqa: BLE001 - a preprocessing bug must not fail the other documents
-            log.exception("TILT preprocessing failed for document %s", doc.request.document_id)
-            doc.error = DocumentError(ErrorCode.EXTRACTION_FAILED, f"TILT could not prepare this document ({type(exc).__name__})")
+        except Exception as exc:  # noqa: BLE001 - one document's failure stays on that document
+            doc.error = preprocess_error(exc)
+            if doc.error.code is ErrorCode.EXTRACTION_FAILED:
+                log.exception("TILT preprocessing failed for document %s", doc.request.document_id)
             return
         if len(doc.prompts) != len(doc.asks):
             doc.error = DocumentError(ErrorCode.EXTRACTION_FAILED, "TILT preprocessing returned an unexpected number of prompts")
@@ -220,8 +231,7 @@ class TiltExtractor:
 
     def _max_pages(self) -> int:
         """TILT_MAX_PAGES, never past the model's image limit (pages beyond it get no image)."""
-        limit = int(getattr(self.engine.hf_config, "image_limit", 0) or 0)
-        return min(self.settings.max_pages, limit) if limit > 0 else self.settings.max_pages
+        return min(self.settings.max_pages, self.engine.limits.image_limit)
 
     @staticmethod
     def _assign_ids(doc: _Doc, prefix: str) -> None:

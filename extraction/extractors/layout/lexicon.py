@@ -1,0 +1,136 @@
+"""Keyword lexicons (data in ``data/lexicon.json``) and accent/case-insensitive phrase matching.
+
+Kept as data so that a language can be added without touching code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from rapidfuzz.distance import Levenshtein
+
+LEXICON_PATH = Path(__file__).with_name("data") / "lexicon.json"
+
+
+@lru_cache(maxsize=1)
+def load_lexicon() -> dict:
+    return json.loads(LEXICON_PATH.read_text(encoding="utf-8"))
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents: "Échéance" -> "echeance" (so lexicons need one spelling)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+@lru_cache(maxsize=None)
+def phrases(group: str, sub: Optional[str] = None) -> tuple[str, ...]:
+    """Folded phrases of a lexicon group, longest first."""
+    data = load_lexicon()["fields"][group]
+    if sub is not None:
+        data = data[sub]
+    return tuple(sorted({fold(p) for p in data}, key=len, reverse=True))
+
+
+@lru_cache(maxsize=None)
+def _pattern(group: str, sub: Optional[str] = None) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(p) for p in phrases(group, sub))
+    return re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?![a-z0-9])")
+
+
+@lru_cache(maxsize=None)
+def cue_pattern(name: str) -> str:
+    """A cue list of the lexicon (``cues`` in lexicon.json) as a regex alternation, in data order.
+
+    Why: some rules need a word list inside a larger pattern ("Hauptstraße 12", "2 pcs", a stem
+    such as "factur"); the words stay data and only the pattern around them is code.
+    """
+    return "|".join(re.escape(word) for word in load_lexicon()["cues"][name])
+
+
+class FuzzyMatch:
+    """A keyword found with one or two OCR slips ("Subtotai", "Echéacnce"); quacks like re.Match."""
+
+    def __init__(self, phrase: str, start: int, end: int) -> None:
+        self._phrase, self._start, self._end = phrase, start, end
+
+    def group(self, index: int = 0) -> str:
+        return self._phrase
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._end
+
+
+def find_keyword(text: str, group: str, sub: Optional[str] = None) -> Optional[re.Match[str] | FuzzyMatch]:
+    """Cached :func:`_find_keyword`: the same lines are asked about many times per document."""
+    return _find_keyword(text, group, sub)
+
+
+@lru_cache(maxsize=65536)
+def _find_keyword(text: str, group: str, sub: Optional[str] = None) -> Optional[re.Match[str] | FuzzyMatch]:
+    """First (leftmost, then longest) lexicon phrase of ``group`` in ``text``; spans index the folded text.
+
+    Folding keeps length for Latin text in practice (one combining mark dropped per letter), so
+    spans are close enough to locate the keyword's end on the line. Long single-word keywords
+    also match with one edit (two for 10+ letters): OCR misreads labels more often than values.
+    """
+    folded = fold(text)
+    exact = _pattern(group, sub).search(folded)
+    if exact is not None:
+        return exact
+    if group not in FUZZY_GROUPS and not group.startswith("line_header_"):
+        return None
+    long_words = _long_words(group, sub)
+    if not long_words:
+        return None
+    for token in _TOKEN.finditer(folded):
+        word = token.group(0)
+        if len(word) < 7:
+            continue
+        for phrase in long_words:
+            limit = 2 if len(phrase) >= 10 else 1
+            if abs(len(phrase) - len(word)) <= limit and _within(word, phrase, limit):
+                return FuzzyMatch(phrase, token.start(), token.end())
+    return None
+
+
+_TOKEN = re.compile(r"[a-z']+")
+
+#: Label groups read with OCR-slip tolerance; value words (payment methods, names, places) are not,
+#: or "Montant" would read as "contant" (cash).
+FUZZY_GROUPS = frozenset(
+    {"total", "subtotal", "tax", "tip", "discount", "rounding", "change", "paid", "date", "due_date",
+     "invoice_number", "po_number", "vendor_tax_id"}
+)
+
+
+@lru_cache(maxsize=None)
+def _long_words(group: str, sub: Optional[str] = None) -> tuple[str, ...]:
+    return tuple(p for p in phrases(group, sub) if len(p) >= 7 and re.fullmatch(r"[a-z']+", p))
+
+
+def _within(a: str, b: str, limit: int) -> bool:
+    """Levenshtein distance of ``a`` and ``b`` is at most ``limit`` (rapidfuzz stops at the cutoff)."""
+    return Levenshtein.distance(a, b, score_cutoff=limit) <= limit
+
+
+def has_keyword(text: str, group: str, sub: Optional[str] = None) -> bool:
+    return find_keyword(text, group, sub) is not None
+
+
+@lru_cache(maxsize=1)
+def month_names() -> dict[str, int]:
+    """Folded month name or abbreviation -> month number, for every language in the lexicon."""
+    result: dict[str, int] = {}
+    for number, names in load_lexicon()["months"].items():
+        for name in names:
+            result[fold(name).rstrip(".")] = int(number)
+    return result

@@ -1,0 +1,232 @@
+"""Repair OCR slips in printed names and addresses with a vocabulary of receipt words.
+
+Why: the CPU OCR model reads most characters right but drops spaces in large type
+("SANYUSTATIONERYSHOP"), glues a number to the next word ("47400Petaling"), swaps look-alike
+characters ("Jaian", "J1n", "GARDENLA") and invents accents ("SETIA ÁLAM"). Each repair below
+is taken only when it turns an unknown word into a word that many receipts print
+(``data/vocabulary.json``, built by ``builder/build_vocabulary.py``), so a correctly read rare
+name is left alone. Applied to the vendor name and address of OCR pages only: a PDF text layer
+is exact.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+VOCABULARY_PATH = Path(__file__).with_name("data") / "vocabulary.json"
+
+#: look-alike characters the recognition model confuses, in upper case
+CONFUSIONS: dict[str, str] = {
+    "1": "IL", "I": "L1T", "L": "IT1", "!": "I", "|": "IL", "0": "OD", "O": "0DUQ", "D": "O0",
+    "Q": "O", "5": "S", "S": "5", "8": "B", "B": "8", "6": "G", "G": "6C", "2": "Z", "Z": "2",
+    "U": "ONV", "N": "UH", "H": "N", "V": "U", "T": "L", "C": "G", "E": "F", "F": "E",
+    "K": "R", "R": "K", "M": "N", "Y": "V", "J": "I",
+}
+_RUN = re.compile(r"[^\W_]+(?:[!|][^\W_]*)*|[!|]+")
+_GLUED_NUMBER = re.compile(r"^(\d{2,})([^\W\d_]{4,})$")
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Upper-case word -> number of documents it was seen in."""
+
+    counts: dict[str, int]
+
+    def count(self, word: str) -> int:
+        return self.counts.get(word.upper(), 0)
+
+    def known(self, word: str, min_count: int = 2) -> bool:
+        return self.count(word) >= min_count
+
+
+@lru_cache(maxsize=1)
+def load_vocabulary(path: Path = VOCABULARY_PATH) -> Vocabulary:
+    """The shipped vocabulary; empty (no repairs) when the file is missing or unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Vocabulary({str(k): int(v) for k, v in data["words"].items()})
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return Vocabulary({})
+
+
+def correct_text(text: str, vocabulary: Optional[Vocabulary] = None, as_printed: frozenset[str] = frozenset()) -> str:
+    """``text`` with each unknown word replaced by its repair, when one is proven.
+
+    ``as_printed``: upper-case words the page itself confirms (read the same way on several
+    lines, "PANDAH INDAH" in the name and the address); they are left alone.
+    """
+    vocab = vocabulary if vocabulary is not None else load_vocabulary()
+    if not vocab.counts:
+        return text
+    text = _INITIALS.sub(_fix_initials, text)
+    text = _fix_lowercase_initial(text, vocab)
+    text = _SPLIT_PAIR.sub(lambda m: _join_split(m, vocab), text)
+    return _RUN.sub(lambda m: m.group(0) if m.group(0).upper() in as_printed else correct_word(m.group(0), vocab), text)
+
+
+_LOWER_WORD = re.compile(r"(?<![^\W_])[a-z][a-z]{3,}(?![^\W_])")
+
+
+def _fix_lowercase_initial(text: str, vocab: Vocabulary) -> str:
+    """"buardian Health And Beauty": in a line of capitalised words, an unknown word starting in
+    lower case had its capital misread; the one known word that any capital makes of it is taken."""
+    words = re.findall(r"[^\W\d_]{2,}", text)
+    if sum(w[0].isupper() for w in words) < max(2, len(words) - 1):
+        return text
+
+    def repair(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if vocab.known(word):
+            return word
+        found = [c + word[1:] for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if vocab.known(c + word[1:], 5)]
+        return found[0] if len(found) == 1 else word
+
+    return _LOWER_WORD.sub(repair, text)
+
+
+def words_on_several_lines(lines: list[str], min_lines: int = 2) -> frozenset[str]:
+    """Upper-case words of three letters or more that appear on at least ``min_lines`` lines."""
+    seen: dict[str, int] = {}
+    for line in lines:
+        for word in {m.group(0).upper() for m in _RUN.finditer(line) if len(m.group(0)) >= 3}:
+            seen[word] = seen.get(word, 0) + 1
+    return frozenset(word for word, count in seen.items() if count >= min_lines)
+
+
+_SPLIT_PAIR = re.compile(r"(?<![^\W_])([^\W\d_]{1,10}) ([^\W\d_]{1,10})(?![^\W_])")
+
+
+def _join_split(match: re.Match[str], vocab: Vocabulary) -> str:
+    """"GA RDENIA" -> "GARDENIA": a space inside a known word, between pieces that are not words."""
+    left, right = match.group(1), match.group(2)
+    joined = left + right
+    if len(joined) >= 5 and vocab.known(joined, 5) and not (vocab.known(left) and vocab.known(right)):
+        return joined
+    return match.group(0)
+
+
+_CAPITAL_I_INSIDE = re.compile(r"(?<=[^\W\d_])I(?=[a-z])")
+_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th|er|e|ème|te|º|ª)", re.IGNORECASE)
+
+
+def correct_word(word: str, vocab: Vocabulary) -> str:
+    if _CAPITAL_I_INSIDE.search(word):  # "JIn" -> "Jln": a capital I before lower case is an l
+        swapped = _CAPITAL_I_INSIDE.sub("l", word)
+        if vocab.count(swapped) > vocab.count(word):
+            return swapped
+    if word.isdigit() or vocab.known(word) or _ORDINAL.fullmatch(word):
+        return word  # "1st Flr" is not a slip for "lst"
+    plain = strip_accents(word)
+    if plain != word and vocab.known(plain, 3):  # learned words only: lexicon words keep their accents
+        return plain  # "ÁLAM" -> "ALAM": an accent the page never printed
+    glued = _GLUED_NUMBER.match(plain)
+    if glued and vocab.known(glued.group(2), 3):
+        return f"{glued.group(1)} {word[len(glued.group(1)):]}"  # "47400Petaling" -> "47400 Petaling"
+    if sum(ch.isdigit() for ch in word) >= max(len(word) - 1, 2) and word[-1] in "Oo" or (word[:1] in "Oo" and word[1:].isdigit() and len(word) >= 3):
+        return word.replace("O", "0").replace("o", "0")  # "29O" -> "290"
+    fixed = _look_alike(plain, vocab)
+    if fixed is not None:
+        return _like_case(fixed, word)
+    split = segment(plain, vocab)
+    if split is not None:
+        return _like_case(" ".join(split), word)
+    return word
+
+
+def _fix_initials(match: re.Match[str]) -> str:
+    """"D.1.Y." -> "D.I.Y.": a digit among dotted capital initials is a look-alike letter."""
+    text = match.group(0)
+    if not any(ch.isalpha() for ch in text):
+        return text
+    return text.translate(str.maketrans({"1": "I", "0": "O", "5": "S", "8": "B"}))
+
+
+_INITIALS = re.compile(r"(?<![\w.])(?:[A-Z0-9]\.){2,}(?:[A-Z0-9](?![\w]))?")
+
+
+def strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+
+
+def _look_alike(word: str, vocab: Vocabulary) -> Optional[str]:
+    """The known word one look-alike swap away (or one stray trailing stroke: "BHDI")."""
+    if len(word) < 3:
+        return None
+    upper = word.upper()
+    candidates: dict[str, int] = {}
+    for index, ch in enumerate(upper):
+        for alternative in CONFUSIONS.get(ch, ""):
+            candidate = upper[:index] + alternative + upper[index + 1 :]
+            if candidate.isalpha() and vocab.known(candidate, 3):
+                candidates[candidate] = vocab.count(candidate)
+    if len(upper) >= 5 and not candidates:  # two look-alikes in one word ("Olnar" -> "DINAR")
+        for first in range(len(upper)):
+            for a in CONFUSIONS.get(upper[first], ""):
+                once = upper[:first] + a + upper[first + 1 :]
+                for second in range(first + 1, len(upper)):
+                    for b in CONFUSIONS.get(upper[second], ""):
+                        candidate = once[:second] + b + once[second + 1 :]
+                        if candidate.isalpha() and vocab.known(candidate, 5):
+                            candidates[candidate] = vocab.count(candidate)
+    if len(upper) >= 6:  # long words: any inner letter wrong ("HARDWAKE", "Setangor"), not "TERBANG" -> "GERBANG"
+        for index in range(1, len(upper)):
+            for alternative in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+                candidate = upper[:index] + alternative + upper[index + 1 :]
+                if candidate != upper and candidate.isalpha() and vocab.known(candidate, 5):
+                    candidates.setdefault(candidate, vocab.count(candidate))
+    if len(upper) >= 4 and upper[-1] in "I1L|!" and vocab.known(upper[:-1], 5):
+        candidates.setdefault(upper[:-1], vocab.count(upper[:-1]))
+    if not candidates:
+        return None
+    ranked = sorted(candidates.items(), key=lambda kv: -kv[1])
+    if len(ranked) > 1 and ranked[1][1] * 2 > ranked[0][1]:
+        return None  # two plausible repairs: leave the word as read
+    return ranked[0][0]
+
+
+def segment(word: str, vocab: Vocabulary, max_parts: int = 4) -> Optional[list[str]]:
+    """Split a run of letters with its spaces dropped into known words ("SANYUSTATIONERYSHOP").
+
+    Every part must be a known word of at least three letters; among the splits, the one with
+    the fewest parts wins, then the most frequent words. A split into two words needs a run of
+    13 letters or more, since shorter ones are usually compounds printed that way.
+    """
+    if len(word) < 8 or not word.isalpha():
+        return None
+    upper = word.upper()
+    n = len(upper)
+    # best[i]: (parts, -sum of log-ish counts, split) for the prefix upper[:i]
+    best: list[Optional[tuple[int, float, list[str]]]] = [None] * (n + 1)
+    best[0] = (0, 0.0, [])
+    for end in range(3, n + 1):
+        for start in range(0, end - 2):
+            prev = best[start]
+            piece = upper[start:end]
+            if prev is None or prev[0] >= max_parts or not vocab.known(piece, 3):
+                continue
+            option = (prev[0] + 1, prev[1] - vocab.count(piece) ** 0.5, prev[2] + [piece])
+            if best[end] is None or option[:2] < best[end][:2]:  # type: ignore[index]
+                best[end] = option
+    result = best[n]
+    if result is None or result[0] < 2:
+        return None
+    if result[0] == 2 and n < 13:
+        return None  # "BOOKCENTRE", "BOOKSTORES": short two-word runs are usually printed compounds
+    return result[2]
+
+
+def _like_case(fixed: str, original: str) -> str:
+    """Give the repair the original's letter case (upper, Title or lower)."""
+    letters = [ch for ch in original if ch.isalpha()]
+    if letters and all(ch.isupper() for ch in letters):
+        return fixed.upper()
+    if letters and letters[0].isupper():
+        return " ".join(part.capitalize() for part in fixed.split(" "))
+    return fixed.lower()

@@ -1,0 +1,60 @@
+"""Table header rows: which rows name the columns of a line-item table, and where each column is.
+
+Why a module of its own: the table reader (:mod:`.tables`) starts a table at such a row, and
+the field finders skip them ("Sous total" or "Amount" as a column title labels a column, not
+a total), so both read the rows the same way.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from extraction.extractors.layout.lexicon import find_keyword, fold
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only: rows.py builds on this module
+    from extraction.extractors.layout.rows import PageLayout, Row
+
+
+def header_columns(row: Row) -> dict[str, tuple[float, float]]:
+    """Column name -> x-range, when this row looks like a table header."""
+    columns: dict[str, tuple[float, float]] = {}
+    words = [w for seg in row.segs for w in seg.line.words]
+    # match on whole segments first (multi-word headers like "Prix unitaire"), then on words
+    for unit in [(seg.line.text, seg.bbox) for seg in row.segs] + [(w.text, w.bbox) for w in words]:
+        text, bbox = unit
+        folded = fold(text)
+        for name in ("quantity", "unit_price", "amount", "tax", "description"):
+            m = find_keyword(folded, f"line_header_{name}")
+            if m is None or name in columns:
+                continue
+            if name == "amount" and "unit_price" in columns and columns["unit_price"][0] <= bbox[0] <= columns["unit_price"][1]:
+                continue
+            if len(m.group(0)) < 0.5 * len(folded.strip()) and len(folded.strip()) > 14:
+                continue  # a sentence that merely contains the word
+            columns[name] = (bbox[0], bbox[2])
+    if "description" in columns and "quantity" in columns:
+        (d1, d2), (q1, q2) = columns["description"], columns["quantity"]
+        if d1 <= q1 < d2 and q2 < d2:  # one header segment held both ("Menge Beschreibung")
+            columns["description"] = (q2, d2) if q1 - d1 < d2 - q2 else (d1, q1)
+    main = [c for c in columns if c != "tax"]
+    if len(main) >= 2 and ("amount" in columns or "unit_price" in columns):
+        return columns
+    return {}
+
+
+def is_table_header(row: Row) -> bool:
+    return bool(header_columns(row))
+
+
+def table_header_rows(layout: PageLayout) -> frozenset[int]:
+    """Indexes of the rows that are table headers, with the title lines wrapped under them."""
+    found: set[int] = set()
+    for row in layout.rows:
+        if is_table_header(row):
+            found.add(row.index)
+            # a title wrapped onto the next lines ("Price" / "excl. VAT") has no digits
+            for nxt in layout.rows[row.index + 1 : row.index + 3]:
+                if nxt.page != row.page or any(ch.isdigit() for ch in nxt.text) or nxt.top - row.bottom > 2.5 * layout.line_height:
+                    break
+                found.add(nxt.index)
+    return frozenset(found)
