@@ -52,6 +52,11 @@ def _skew(image: Image.Image, rng: np.random.Generator) -> Image.Image:
     return image.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(255, 255, 255))
 
 
+def _tilt(angle: float) -> Variant:
+    """Tilted by ``angle`` degrees (counter-clockwise), on white."""
+    return lambda image, rng: image.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(255, 255, 255))
+
+
 def _perspective(image: Image.Image, rng: np.random.Generator) -> Image.Image:
     """Photographed at an angle on a darker table: the far edge shorter, a slight turn."""
     import cv2
@@ -116,9 +121,14 @@ VARIANTS: dict[str, Variant] = {
     "rot180": _rotate(180),
     "rot270": _rotate(270),
     "skew": _skew,
+    "skew1.5": _tilt(1.5),  # small tilts: where PAGE_MIN_SKEW_DEG was chosen
+    "skew-2": _tilt(-2.0),
+    "skew3": _tilt(3.0),
+    "skew-5": _tilt(-5.0),
     "perspective": _perspective,
     "half": _half,
     "half_q35": _half_q35,
+    "jpeg_q35": lambda image, rng: _jpeg(image, 35),
     "jpeg_q20": lambda image, rng: _jpeg(image, 20),
     "shadow": _shadow,
     "blur_dark": _blur_dark,
@@ -146,8 +156,11 @@ def make_variants(dataset: Path, names: list[str], out: Path, start: int, stop: 
             rng = np.random.default_rng([index, zlib.crc32(name.encode())])  # the same picture on every run
             with Image.open(dataset / entry["file"]) as source:
                 image = VARIANTS[name](source.convert("RGB"), rng)
-            file = f"images/{entry['id']}.jpg"
-            image.save(folder / file, "JPEG", quality=95)
+            # Lossless, so that "upright" is the labelled set's own pixels and a page turned
+            # back by a quarter turn is pixel for pixel the upright one: the scores then differ
+            # only by what the preparation did (and the OCR cache replays the upright reading).
+            file = f"images/{entry['id']}.png"
+            image.save(folder / file, "PNG", compress_level=1)
             rows.append(json.dumps({"id": entry["id"], "file": file, "fields": entry["fields"]}, ensure_ascii=False))
         (folder / "manifest.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
         folders[name] = folder
