@@ -69,7 +69,7 @@ def load_document(
     fmt = sniff_format(data)
     if fmt is None:
         raise DocumentError(
-            ErrorCode.UNSUPPORTED_FORMAT, "unrecognised file format; supported: PDF, JPEG, PNG, TIFF, WebP, BMP, GIF"
+            ErrorCode.UNSUPPORTED_FORMAT, "unrecognised file format; supported: PDF, JPEG, PNG, TIFF, WebP, BMP, GIF, HEIC/HEIF, AVIF"
         )
     if fmt == "pdf":
         return _load_pdf(data, limits=limits, pages=pages, dpi=dpi, password=password, render_text_pages=render_text_pages)
@@ -101,6 +101,26 @@ def select_pages(page_count: int, pages: Optional[Sequence[int]], limits: Limits
 # --------------------------------------------------------------------------- images
 
 
+def _enable_decoder(fmt: DocumentFormat) -> None:
+    """HEIF (iPhone photos) is decoded by pillow-heif, registered with Pillow on first use;
+    AVIF by Pillow itself when it was built with it."""
+    if fmt == "heif":
+        try:
+            import pillow_heif
+        except ImportError:
+            raise DocumentError(ErrorCode.UNSUPPORTED_FORMAT, "HEIC/HEIF images need the pillow-heif package on the worker; send a JPEG") from None
+        with _HEIF_LOCK:
+            pillow_heif.register_heif_opener()
+    elif fmt == "avif":
+        from PIL import features
+
+        if not features.check("avif"):
+            raise DocumentError(ErrorCode.UNSUPPORTED_FORMAT, "this worker's Pillow cannot decode AVIF; send a JPEG")
+
+
+_HEIF_LOCK = threading.Lock()
+
+
 def _open_image(data: bytes, limits: Limits) -> Image.Image:
     # Pillow's decompression-bomb guard, set deliberately to our own limit (checked again below
     # per frame): headers claiming more pixels are refused before any pixel is decoded.
@@ -130,6 +150,7 @@ def _frames(image: Image.Image, fmt: str) -> Iterator[Image.Image]:
 
 
 def _load_image(data: bytes, fmt: DocumentFormat, *, limits: Limits, pages: Optional[Sequence[int]]) -> LoadedDocument:
+    _enable_decoder(fmt)
     image = _open_image(data, limits)
     try:
         page_count = getattr(image, "n_frames", 1) if fmt == "tiff" else 1  # counting TIFF pages reads every IFD

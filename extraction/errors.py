@@ -42,7 +42,7 @@ ERROR_HELP: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.INVALID_INPUT: ("The job input does not match the input schema.", "Fix the field named in the message; see schemas/job_input.schema.json."),
     ErrorCode.INVALID_BASE64: ("The `base64` value is not valid base64 (or data: URL).", "Send the raw file bytes base64-encoded, without line breaks inside a data: URL header."),
     ErrorCode.EMPTY_DOCUMENT: ("The document has no bytes.", "Send a non-empty file."),
-    ErrorCode.UNSUPPORTED_FORMAT: ("The bytes are not JPEG, PNG, TIFF, WebP, BMP, GIF or PDF.", "Convert the document to one of the supported formats."),
+    ErrorCode.UNSUPPORTED_FORMAT: ("The bytes are not JPEG, PNG, TIFF, WebP, BMP, GIF, HEIC/HEIF, AVIF or PDF.", "Convert the document to one of the supported formats."),
     ErrorCode.CORRUPT_DOCUMENT: ("The file is recognised but cannot be decoded (truncated or damaged).", "Re-export or re-scan the document."),
     ErrorCode.ENCRYPTED_PDF: ("The PDF is encrypted and no (or a wrong) password was given.", "Pass the password in the document's `password` field, or send an unencrypted copy."),
     ErrorCode.TOO_LARGE: ("The document (or the job) is over the byte limit.", "Send smaller files, split the job, or raise MAX_DOCUMENT_BYTES / MAX_JOB_BYTES."),

@@ -31,6 +31,7 @@ from extraction.job_output import open_output as _open_output
 from extraction.job_output import write_result as _write_result
 from extraction.layout import DocumentText, Line, PageText
 from extraction.normalize.validation import run_checks
+from extraction.pageprep import PagePreparer, cap_unreadable
 from extraction.schema import (
     DocumentInput,
     DocumentResult,
@@ -39,6 +40,7 @@ from extraction.schema import (
     JobOutput,
     JobSummary,
     Options,
+    PageCorrection,
 )
 from extraction.sources import SourceContext, expand_documents, prefetch_documents
 
@@ -67,6 +69,7 @@ class _Prepared:
     warnings: list[str] = field(default_factory=list)
     engines: dict[str, Any] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    corrections: list[PageCorrection] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
 
 
@@ -89,6 +92,7 @@ class Pipeline:
         self.startup_ms = startup_ms or {}
         self.readers = readers  # reader processes for jobs with several documents (None: read here)
         self.faults = FaultLatch()  # tripped by a fault that leaves the process unusable
+        self.page_prep = PagePreparer.from_env()
 
     @classmethod
     def from_env(cls, ocr: Optional[str] = None, extractor: Optional[str] = None) -> "Pipeline":
@@ -307,7 +311,11 @@ class Pipeline:
         page_sources: dict[str, str] = {}
         for page in loaded.pages:
             if isinstance(page, PageImage):
-                lines = self._recognize_within_budget(prepared, page)
+                read = self.page_prep.read(page, lambda image: self._recognize_within_budget(prepared, image))
+                page, lines = read.page, read.lines
+                prepared.corrections.append(read.correction)
+                prepared.warnings.extend(read.warnings)
+                prepared.timings_ms["page_prep"] = prepared.timings_ms.get("page_prep", 0.0) + _ms(read.prep_seconds)
                 width, height = page.image.size
                 pages.append(PageText(number=page.number, width=width, height=height, lines=lines, source="ocr", image=page.image))
                 page_sources[str(page.number)] = self.ocr.name
@@ -393,6 +401,7 @@ class Pipeline:
         header = [name for name in FIELD_KINDS if name != "document_type" and name in fields]
         found = {name: outcome.fields.get(name) for name in header}
         line_items = list(outcome.line_items) if "line_items" in fields else []
+        found, line_items = cap_unreadable(found, line_items, prepared.corrections, self.page_prep.settings.unreadable_confidence_cap)
         checks = run_checks({k: v for k, v in found.items() if v is not None}, line_items)
         timings["rules"] = _ms(time.perf_counter() - started)
         timings["total"] = _ms(time.perf_counter() - prepared.started)
@@ -408,5 +417,6 @@ class Pipeline:
             warnings=[*prepared.warnings, *outcome.warnings],
             engines=engines,
             timings_ms=timings,
+            page_corrections=prepared.corrections,
             ocr=_ocr_pages(prepared.text) if options.return_ocr and prepared.text else None,
         )

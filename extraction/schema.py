@@ -149,6 +149,25 @@ class OcrPage(BaseModel):
     lines: list[OcrLine]
 
 
+class PageCorrection(BaseModel):
+    """What was done to one page image before OCR. Boxes in the output (fields, line items,
+    ``ocr``) are in the pixels of the corrected page; ``transform`` maps the received image's
+    pixels onto it."""
+
+    page: int = Field(..., description="1-based page number.")
+    rotation: Literal[0, 90, 180, 270] = Field(0, description="Degrees the page was turned clockwise to stand upright.")
+    deskew: float = Field(0.0, description="Degrees the page was then turned counter-clockwise to level its lines.")
+    perspective: bool = Field(False, description="The page was photographed at an angle and flattened.")
+    ocr_scale: float = Field(1.0, description="The page was enlarged by this factor for OCR (small text); boxes keep the page's size.")
+    transform: Optional[list[list[float]]] = Field(
+        None, description="3x3 matrix mapping (x, y, 1) of the received image to the corrected page (absent when unchanged)."
+    )
+    width: int = Field(..., description="Width of the corrected page, in pixels.")
+    height: int = Field(..., description="Height of the corrected page, in pixels.")
+    ocr_confidence: Optional[float] = Field(None, description="Mean OCR confidence per character on the page (null: no text).")
+    readable: bool = Field(True, description="False when the page could not be read reliably (its fields have low confidence).")
+
+
 class DocumentResult(BaseModel):
     id: str
     status: Literal["ok", "error"]
@@ -162,6 +181,9 @@ class DocumentResult(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     engines: dict[str, Any] = Field(default_factory=dict)
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    page_corrections: list[PageCorrection] = Field(
+        default_factory=list, description="Per page read by OCR: rotation, deskew, perspective and scale applied before OCR."
+    )
     ocr: Optional[list[OcrPage]] = None
 
 

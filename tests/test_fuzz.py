@@ -121,7 +121,25 @@ def _seed_corpus() -> list[bytes]:
         samplegen.image_bytes(small, "BMP"),
         samplegen.write_pdf([samplegen.invoice_page()]),
         samplegen.write_pdf([small]),
+        *_iso_media_seeds(receipt),
     ]
+
+
+def _iso_media_seeds(image: Image.Image) -> list[bytes]:
+    """HEIC (written with pillow-heif) and AVIF (Pillow's own codec), where available."""
+    seeds = []
+    try:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+        seeds.append(samplegen.image_bytes(image, "HEIF", quality=60))
+    except ImportError:
+        pass
+    from PIL import features
+
+    if features.check("avif"):
+        seeds.append(samplegen.image_bytes(image, "AVIF", quality=60))
+    return seeds
 
 
 def _mutate(data: bytes, rng: random.Random) -> bytes:
@@ -142,9 +160,10 @@ def _mutate(data: bytes, rng: random.Random) -> bytes:
 
 
 @FUZZ
-@given(st.integers(min_value=0, max_value=7), st.integers(min_value=0, max_value=2**32))
+@given(st.integers(min_value=0, max_value=9), st.integers(min_value=0, max_value=2**32))
 def test_loader_on_mutated_files_only_raises_document_errors(seed_index, seed):
-    data = _mutate(_seed_corpus()[seed_index], random.Random(seed))
+    corpus = _seed_corpus()
+    data = _mutate(corpus[seed_index % len(corpus)], random.Random(seed))
     try:
         loaded = load_document(data, limits=Limits(max_page_pixels=4_000_000), dpi=72)
     except DocumentError:

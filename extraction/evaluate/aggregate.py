@@ -21,7 +21,7 @@ from extraction.evaluate.scoring import (
     score_line_items,
 )
 
-STAGES = ("load", "ocr", "extract", "rules", "total")
+STAGES = ("load", "page_prep", "ocr", "extract", "rules", "total")
 _CONTEXT_CHARS = 300
 _LOCATE_EDIT_SHARE = 0.1  # characters that may differ between a value and where it is printed (OCR slips)
 

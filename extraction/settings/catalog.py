@@ -27,6 +27,7 @@ from extraction.settings.models import (
     TiltModelSource,
 )
 from extraction.settings.paddle import PaddleSettings
+from extraction.settings.pageprep import PagePrepSettings
 from extraction.settings.rapidocr import RapidOcrSettings
 from extraction.settings.ranker import RankerSettings
 from extraction.settings.tilt import TiltSettings
@@ -40,6 +41,7 @@ ALL_SETTINGS: tuple[type[Settings], ...] = (
     ConcurrencySettings,
     HeaderModelSettings,
     RankerSettings,
+    PagePrepSettings,
     Limits,
     FetchSettings,
     BucketSettings,

@@ -1,0 +1,237 @@
+"""Robustness to photos as people take them: variants of a labelled set, scored by the harness.
+
+    python benchmarks/photo_variants.py ../shared/datasets/sroie-dev --limit 30
+    python benchmarks/photo_variants.py DATASET --start 60 --stop 120 --variants upright,rot90,skew
+    PAGE_PREP=false python benchmarks/photo_variants.py DATASET --limit 30     # without page preparation
+
+From any labelled set (a folder with ``manifest.jsonl`` whose documents are images), every
+selected document is turned into variants (rotated by 90/180/270 degrees without EXIF,
+tilted by 3-5 degrees, photographed at an angle on a table, half resolution (alone, and with
+JPEG quality 35), heavy JPEG artefacts, a shadow, blurred and darker), written with a manifest of
+the same labels into a temporary folder, and scored with ``python -m extraction.evaluate``'s
+own code (same pipeline, same scoring). It prints one table: per variant, the F1 of every
+field, the mean, and seconds per page (wall clock per document, and the page preparation's
+share). Variants are made deterministically (same documents, same pictures on every run), so
+runs before and after a change compare like with like.
+
+``--limit N`` takes N documents evenly spread over ``--start``..``--stop`` of the manifest
+(so that a set ordered by layout keeps every layout).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import shutil
+import sys
+import tempfile
+import zlib
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+Variant = Callable[[Image.Image, np.random.Generator], Image.Image]
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp")
+
+
+def _rotate(clockwise: int) -> Variant:
+    method = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_90}[clockwise]
+    return lambda image, rng: image.transpose(method)
+
+
+def _skew(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """Tilted by 3 to 5 degrees, either way, on white."""
+    angle = float(rng.uniform(3.0, 5.0)) * (1 if rng.random() < 0.5 else -1)
+    return image.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(255, 255, 255))
+
+
+def _tilt(angle: float) -> Variant:
+    """Tilted by ``angle`` degrees (counter-clockwise), on white."""
+    return lambda image, rng: image.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(255, 255, 255))
+
+
+def _perspective(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """Photographed at an angle on a darker table: the far edge shorter, a slight turn."""
+    import cv2
+
+    width, height = image.size
+    margin = int(0.08 * max(width, height))
+    squeeze = float(rng.uniform(0.08, 0.14)) * width  # the far (top) edge is shorter
+    tilt = float(rng.uniform(-0.03, 0.03)) * height
+    source = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+    target = np.float32(
+        [
+            [margin + squeeze, margin + tilt],
+            [margin + width - squeeze, margin - tilt],
+            [margin + width, margin + height],
+            [margin, margin + height],
+        ]
+    )
+    matrix = cv2.getPerspectiveTransform(source, target)
+    size = (width + 2 * margin, height + 2 * margin)
+    table = tuple(int(v) for v in rng.integers(60, 110, size=3))
+    warped = cv2.warpPerspective(np.asarray(image.convert("RGB")), matrix, size, flags=cv2.INTER_CUBIC, borderValue=table)
+    noise = rng.normal(0.0, 6.0, warped.shape[:2])[..., None]
+    return Image.fromarray(np.clip(warped.astype(np.float32) + noise, 0, 255).astype(np.uint8))
+
+
+def _jpeg(image: Image.Image, quality: int) -> Image.Image:
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, "JPEG", quality=quality)
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+
+
+def _half(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    return image.resize((max(1, image.width // 2), max(1, image.height // 2)), Image.Resampling.LANCZOS)
+
+
+def _half_q35(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    return _jpeg(_half(image, rng), 35)
+
+
+def _shadow(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """A soft shadow across one side (a hand or a phone between the lamp and the paper)."""
+    width, height = image.size
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    angle = float(rng.uniform(0, 2 * np.pi))
+    along = (xs - width / 2) * np.cos(angle) + (ys - height / 2) * np.sin(angle)
+    along /= max(np.abs(along).max(), 1.0)
+    darkest = float(rng.uniform(0.35, 0.5))
+    light = darkest + (1.0 - darkest) / (1.0 + np.exp(-8.0 * (along - float(rng.uniform(-0.2, 0.2)))))
+    pixels = np.asarray(image.convert("RGB"), dtype=np.float32) * light[..., None]
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+
+def _blur_dark(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    blurred = image.convert("RGB").filter(ImageFilter.GaussianBlur(radius=1.2))
+    pixels = np.asarray(blurred, dtype=np.float32) * 0.7 + 10.0
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+
+VARIANTS: dict[str, Variant] = {
+    "upright": lambda image, rng: image,
+    "rot90": _rotate(90),
+    "rot180": _rotate(180),
+    "rot270": _rotate(270),
+    "skew": _skew,
+    "skew1.5": _tilt(1.5),  # small tilts: where PAGE_MIN_SKEW_DEG was chosen
+    "skew-2": _tilt(-2.0),
+    "skew3": _tilt(3.0),
+    "skew-5": _tilt(-5.0),
+    "perspective": _perspective,
+    "half": _half,
+    "half_q35": _half_q35,
+    "jpeg_q35": lambda image, rng: _jpeg(image, 35),
+    "jpeg_q20": lambda image, rng: _jpeg(image, 20),
+    "shadow": _shadow,
+    "blur_dark": _blur_dark,
+}
+
+
+def select(entries: list[dict], start: int, stop: Optional[int], limit: Optional[int]) -> list[dict]:
+    """Image documents in ``start``..``stop``; ``limit`` of them, evenly spread."""
+    chosen = [e for e in entries[start:stop] if str(e.get("file", "")).lower().endswith(IMAGE_SUFFIXES)]
+    if limit is not None and limit < len(chosen):
+        chosen = [chosen[int(i)] for i in np.linspace(0, len(chosen) - 1, limit).round()]
+    return chosen
+
+
+def make_variants(dataset: Path, names: list[str], out: Path, start: int, stop: Optional[int], limit: Optional[int]) -> dict[str, Path]:
+    """One folder per variant under ``out``, each with its images and ``manifest.jsonl``."""
+    entries = [json.loads(line) for line in (dataset / "manifest.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    chosen = select(entries, start, stop, limit)
+    folders = {}
+    for name in names:
+        folder = out / f"{dataset.name}-{name}"
+        (folder / "images").mkdir(parents=True, exist_ok=True)
+        rows = []
+        for index, entry in enumerate(chosen):
+            rng = np.random.default_rng([index, zlib.crc32(name.encode())])  # the same picture on every run
+            with Image.open(dataset / entry["file"]) as source:
+                image = VARIANTS[name](source.convert("RGB"), rng)
+            # Lossless, so that "upright" is the labelled set's own pixels and a page turned
+            # back by a quarter turn is pixel for pixel the upright one: the scores then differ
+            # only by what the preparation did (and the OCR cache replays the upright reading).
+            file = f"images/{entry['id']}.png"
+            image.save(folder / file, "PNG", compress_level=1)
+            rows.append(json.dumps({"id": entry["id"], "file": file, "fields": entry["fields"]}, ensure_ascii=False))
+        (folder / "manifest.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+        folders[name] = folder
+    return folders
+
+
+def score(folders: dict[str, Path], workers: Optional[int], ocr_cache: Optional[str]) -> dict[str, dict]:
+    """Every variant folder scored in one harness run (engines load once per worker)."""
+    from extraction.evaluate.cli import evaluate, parse_args
+
+    argv = [str(folder) for folder in folders.values()] + ["--no-progress"]
+    if workers:
+        argv += ["--workers", str(workers)]
+    if ocr_cache:
+        argv += ["--ocr-cache", ocr_cache]
+    report, _errors = evaluate(parse_args(argv))
+    by_path = {run["path"]: run for run in report["runs"].values()}
+    return {name: by_path[str(folder)] for name, folder in folders.items()}
+
+
+def table(runs: dict[str, dict], title: str) -> str:
+    fields = [name for name in next(iter(runs.values()))["fields"] if name != "line_items"]
+    head = ["variant", *fields, "mean F1", "s/page", "prep ms/page"]
+    rows = [f"**{title}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, run in runs.items():
+        f1 = [run["fields"][field].get("f1") for field in fields]
+        prep = run.get("latency_ms", {}).get("page_prep", {}).get("mean")
+        cells = [name, *[f"{v:.3f}" if v is not None else "-" for v in f1]]
+        mean = run["mean"].get("f1")
+        cells += [f"{mean:.3f}" if mean is not None else "-", f"{run.get('seconds_per_document') or 0:.2f}", f"{prep:.0f}" if prep is not None else "-"]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("datasets", nargs="+", type=Path, help="labelled folders (manifest.jsonl with image files)")
+    parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, from: {', '.join(VARIANTS)}")
+    parser.add_argument("--start", type=int, default=0, help="first manifest entry considered (0-based)")
+    parser.add_argument("--stop", type=int, default=None, help="entry after the last one considered")
+    parser.add_argument("--limit", type=int, default=None, help="documents per dataset, evenly spread over start..stop")
+    parser.add_argument("--workers", type=int, default=None, help="harness worker processes (default: all cores)")
+    parser.add_argument("--ocr-cache", default=None, help="the harness's OCR cache folder (keyed by pixels and settings)")
+    parser.add_argument("--keep", type=Path, default=None, help="write the variants here and keep them (default: a temporary folder)")
+    parser.add_argument("--out", type=Path, default=None, help="also write the scores as JSON here")
+    args = parser.parse_args(argv)
+    names = [name.strip() for name in args.variants.split(",") if name.strip()]
+    unknown = [name for name in names if name not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown variants {unknown}; choose from {', '.join(VARIANTS)}")
+    work = args.keep or Path(tempfile.mkdtemp(prefix="photo-variants-"))
+    results: dict[str, dict] = {}
+    try:
+        for dataset in args.datasets:
+            folders = make_variants(dataset, names, work, args.start, args.stop, args.limit)
+            runs = score(folders, args.workers, args.ocr_cache)
+            documents = next(iter(runs.values()))["documents"]
+            print(table(runs, f"{dataset.name}: {documents} documents (entries {args.start}..{args.stop or 'end'}, limit {args.limit})"))
+            print()
+            results[dataset.name] = {
+                name: {"fields": {k: v.get("f1") for k, v in run["fields"].items()}, "mean_f1": run["mean"].get("f1"),
+                       "seconds_per_document": run.get("seconds_per_document"), "latency_ms": run.get("latency_ms")}
+                for name, run in runs.items()
+            }
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

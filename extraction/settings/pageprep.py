@@ -1,0 +1,83 @@
+"""How page images are prepared for OCR (photos as people take them), ``PAGE_*``.
+
+Every step is measured with ``python benchmarks/photo_variants.py`` (rotated, tilted,
+low-resolution and degraded copies of labelled sets, scored by the evaluation harness).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from extraction.settings.base import Settings
+
+
+class PagePrepSettings(Settings):
+    """Orientation, deskew, perspective and upscaling of page images before OCR."""
+
+    model_config = SettingsConfigDict(env_prefix="PAGE_")  # merged with the base class's
+
+    enabled: bool = Field(
+        True,
+        validation_alias="PAGE_PREP",
+        description="prepare page images before OCR (orientation, deskew, perspective, upscaling); `false` sends them as received",
+    )
+    orientation: bool = Field(
+        True,
+        description="turn pages upright (0/90/180/270 degrees) from the direction of the text and a text-line orientation vote",
+    )
+    deskew: bool = Field(True, description="level text lines tilted by a few degrees (up to 10)")
+    min_skew_deg: float = Field(
+        1.0, ge=0.0, le=10.0, description="smallest tilt, in degrees, that is corrected (smaller ones cost a resampling for nothing)"
+    )
+    perspective: bool = Field(
+        True, description="flatten a page photographed at an angle when its four edges stand out against the background"
+    )
+    # Measured on half-resolution copies of sroie-dev receipts 0-59 (20 of them, JPEG quality 35):
+    # mean F1 0.750 as they are, 0.725 enlarged to 16 px characters, 0.738 to 20 px, 0.725 to
+    # 24 px (sharpened, smoothed or denoised first: 0.675-0.750). RapidOCR's recogniser reads
+    # every line at 48 px whatever the page's size, and its detector already finds these lines;
+    # what is lost is in the pixels. So enlarging is off by default.
+    upscale: bool = Field(
+        False,
+        description=(
+            "enlarge pages whose characters are smaller than `PAGE_TEXT_HEIGHT` before OCR; off: on half-resolution "
+            "receipts it did not help RapidOCR (sroie-dev mean F1 0.750 as they are, 0.725-0.738 enlarged)"
+        ),
+    )
+    text_height: int = Field(
+        24, ge=8, le=128, description="character height, in pixels, that small pages are enlarged to for OCR (boxes keep the page's size)"
+    )
+    max_upscale: float = Field(3.0, ge=1.0, le=8.0, description="largest enlargement factor for OCR")
+    max_upscaled_side: int = Field(
+        2600, ge=256, description="long side, in pixels, an enlarged page may reach (caps the OCR cost of tiny pages)"
+    )
+    flip_threshold: float = Field(
+        0.5, gt=0.0, lt=1.0, description="mean probability of the sampled lines being upside down above which a page is turned by 180 degrees"
+    )
+    recheck_band: float = Field(
+        0.2,
+        ge=0.0,
+        lt=0.5,
+        description=(
+            "when the upside-down vote is within this distance of `PAGE_FLIP_THRESHOLD`, the page is read both ways "
+            "and the reading with the higher OCR confidence is kept (`0`: never)"
+        ),
+    )
+    # sroie-dev receipts 0-59: upright, half-resolution and blurred pages read at 0.86-0.99;
+    # upside-down pages read as they are at 0.62-0.74.
+    min_confidence: float = Field(
+        0.8,
+        ge=0.0,
+        le=1.0,
+        description="mean OCR confidence under which a page is reported as unreadable (a warning, and its fields' confidence capped)",
+    )
+    unreadable_confidence_cap: float = Field(
+        0.3, ge=0.0, le=1.0, description="highest confidence given to a field read from a page reported as unreadable"
+    )
+    orientation_model: Optional[str] = Field(
+        None,
+        description="path of the text-line orientation model (`.onnx`, 0/180 degrees); default: the one in the `rapidocr` wheel",
+    )
