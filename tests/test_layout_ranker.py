@@ -144,3 +144,22 @@ def test_a_due_date_before_the_issue_date_is_not_taken() -> None:
     rows = [(50, 40, "Invoice date: 2024-03-14"), (50, 80, "Due date: 2023-01-01"), (50, 120, "Payment due: 2024-04-13")]
     found = date_fields(build_layout(page(rows)), "auto", None, [])
     assert found["date"].value == "2024-03-14" and found["due_date"].value == "2024-04-13"
+
+
+ROUNDED_RECEIPT = [
+    (300, 40, "BANH MI CAFE SDN BHD"),
+    (50, 300, "SUBTOTAL:"), (700, 300, "21.95"),
+    (50, 330, "GST PAYABLE (6%):"), (700, 330, "1.31"),
+    (50, 360, "TOTAL (INCLUSIVE OF GST):"), (700, 360, "23.26"),
+    (50, 390, "ROUNDING ADJ:"), (700, 390, "-0.01"),
+    (50, 430, "TOTAL:"), (700, 430, "23.25"),
+    (50, 470, "CLOSED: 2018-01-04"),
+]
+
+
+def test_a_rounded_receipt_total_stays_with_the_receipt_arithmetic() -> None:
+    rounded, invoice = LabelIndex(build_layout(page(ROUNDED_RECEIPT))), LabelIndex(build_layout(page(INVOICE)))
+    assert rounded.has_label(("rounding",)) and not invoice.has_label(("rounding",))  # matched though not a feature
+    request = ExtractionRequest(document_id="r", text=page(ROUNDED_RECEIPT), fields=frozenset({"total", "subtotal", "tax"}))
+    fields = RulesExtractor().extract([request])[0].fields
+    assert fields["total"].value == "23.25"  # paid after rounding, although 21.95 + 1.31 = 23.26

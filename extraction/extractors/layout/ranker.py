@@ -88,7 +88,7 @@ class Ranker:
             if name not in self.sessions or name not in rules:
                 continue  # the model re-decides what the rules found; it never invents a field the page may not print
             if cash and name in AMOUNT_FIELDS:
-                continue  # cash tendered and change: the rules' cash - change arithmetic decides (no such training documents)
+                continue  # tendered, change, rounding: the rules' receipt arithmetic decides (no such training documents)
             cands, probs = self.scores(layout, index, name, rules)
             threshold = self.thresholds.get(name, 0.5)
             ranked = sorted(((p, c) for p, c in zip(probs, cands) if p >= threshold), key=lambda pc: -pc[0])
@@ -105,8 +105,9 @@ class Ranker:
         return index
 
 
-#: Vocabulary fields of a cash sale (receipts), on which the amount models were not trained.
-_CASH_LABELS = ("tendered", "change")
+#: Vocabulary fields of a cash sale (receipts: tendered, change, a rounded total), on which the
+#: amount models were not trained; subtotal + tax = total would prefer the unrounded total.
+_CASH_LABELS = ("tendered", "change", "rounding")
 #: Alternatives per field considered in the joint choice.
 _TOP = 3
 #: How much more likely (as a factor) a combination that adds up is than one that does not.
