@@ -241,7 +241,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--no-invoice2data", action="store_true")
     parser.add_argument("--synth", type=Path, help="synthetic invoices folder (made there when missing)")
     parser.add_argument("--synth-n", type=int, default=200)
-    parser.add_argument("--ocr-cache", default="/work/evals/ocrcache" if Path("/work/evals/ocrcache").is_dir() else None)
+    parser.add_argument("--ocr-cache", help="replay OCR of image documents from this cache (the one python -m extraction.evaluate --ocr-cache fills)")
     parser.add_argument("--cache", type=Path, help="pickle of the read documents (reused when present)")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
