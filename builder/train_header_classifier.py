@@ -84,19 +84,15 @@ def row_labels(texts: list[str], vendor: str | None, address: str | None) -> lis
     """Class index per row (see :data:`CLASSES`), or None when a label cannot be placed."""
     labels = [0] * len(texts)
     taken: set[int] = set()
-    if vendor:
-        score, first, last = best_match(texts, vendor, MAX_VENDOR_ROWS, taken)
+    for cls, expected, max_rows in ((1, vendor, MAX_VENDOR_ROWS), (2, address, MAX_ADDRESS_ROWS)):
+        if not expected:
+            continue
+        score, first, last = best_match(texts, expected, max_rows, taken)
         if score < MIN_MATCH:
             return None
         for i in range(first, last + 1):
-            labels[i] = 1
-            taken.add(i)
-    if address:
-        score, first, last = best_match(texts, address, MAX_ADDRESS_ROWS, taken)
-        if score < MIN_MATCH:
-            return None
-        for i in range(first, last + 1):
-            labels[i] = 2
+            labels[i] = cls
+            taken.add(i)  # the address is placed on rows the name did not take
     return labels
 
 
