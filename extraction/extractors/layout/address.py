@@ -152,10 +152,18 @@ def find_address_above(layout: PageLayout, vendor_rows: list[Any]) -> Optional[E
     ("BHPETROL PERMAS JAYA 2 / LOT PTD 101051 / ... / ESJAY FUEL ENTERPRISE").
     """
     picked: list[Any] = []
+    contacts = 0  # contact lines printed between the address and the name ("CARELINE : 1800 88 1231")
     for row in reversed(layout.rows[: vendor_rows[0].index]):
-        if row.page != vendor_rows[0].page or address_score(row) == 0 or is_stop_line(row) or is_id_line(row):
+        if row.page != vendor_rows[0].page:
+            break
+        if not picked and contacts < _CONTACTS_BETWEEN and _is_contact_line(row):
+            contacts += 1
+            continue
+        if address_score(row) == 0 or is_stop_line(row) or is_id_line(row):
             break
         picked.insert(0, row)
+    if len(picked) >= 2 and not re.search(r"\d", picked[0].text) and _HOUSE_NUMBER_START.match(picked[1].folded):
+        picked = picked[1:]  # the outlet's name over its street, as below the name
     if picked and not any(r.page == picked[0].page and not is_title(r) for r in layout.rows[: picked[0].index]):
         picked = picked[1:]  # a page opens with a name, not an address ("BHPetrol Subang Airport")
     if len(picked) < 2 or sum(address_score(r) for r in picked) < 2.0 or not any(POSTCODE.search(r.text) for r in picked):
@@ -214,3 +222,17 @@ def _before_contact(row: Any) -> Optional[str]:
     if address_score(PlainText(head)) < 1.0:
         return None
     return head
+
+
+#: how many contact lines may sit between an address printed above the name and the name
+_CONTACTS_BETWEEN = 3
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:[. ][\w-]+)+")
+
+
+def _is_contact_line(row: Any) -> bool:
+    """A phone, fax or e-mail line without a street or postcode ("CARELINE : 1800 88 1231",
+    "CARE@SHOP.COM.MY"): such lines may part an address printed above the shop's legal name
+    from that name."""
+    if street_or_postcode(row):
+        return False
+    return has_keyword(row.folded, "contact") or bool(_EMAIL.search(row.text) or _PHONE.search(row.text))

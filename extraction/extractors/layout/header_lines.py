@@ -22,7 +22,7 @@ from extraction.normalize.times import find_times
 
 #: five digits may follow a comma ("SS21/34,47400 PJ": a thousands group has three digits)
 POSTCODE = re.compile(
-    r"(?:(?<![\d.])\d{5}|(?<![\d.,])(?:\d{4}\s?[A-Z]{2}|[A-Z]\d[A-Z]\s?\d[A-Z]\d|\d{3}\s?\d{3}|\d{2}-\d{3}))(?![\d.,])"
+    r"(?:(?<![\d.])\d{5}|(?<![\d.,])(?:\d{4}\s?[A-Z]{2}|[A-Z]\d[A-Z]\s?\d[A-Z]\d|\d{3}\s?\d{3}|\d{2}-\d{3}))(?!\d|[.,]\d)"
     r"|(?<![A-Za-z0-9])[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}(?![A-Za-z0-9])"  # UK: "EC2V 8AU", "LS1 4AP"
     r"|(?<![\d-])\d{4}-\d{3}(?![\d-])"  # Portugal: "1100-053"
 )
