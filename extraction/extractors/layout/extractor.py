@@ -25,6 +25,7 @@ from extraction.errors import DocumentError, ErrorCode
 from extraction.extractors.base import Extraction, ExtractionRequest
 from extraction.extractors.layout.address import drop_unpaired_quote, find_address, find_address_above, find_sender_address, repair_misread_commas
 from extraction.extractors.layout.amounts import amount_fields, may_infer_subtotal, subtotal_from_items
+from extraction.extractors.layout.amounts_receipt import settle_paid_total
 from extraction.extractors.layout.calibration import calibrate, load_curves
 from extraction.extractors.layout.header_fields import learned_anchor
 from extraction.extractors.layout.header_model import HeaderModel, load_model
@@ -106,7 +107,7 @@ def extract_document(
     currency = currency_field(layout)
     if currency:
         found["currency"] = currency
-    amounts = amount_fields(layout)
+    amounts = settle_paid_total(layout, amount_fields(layout))  # a receipt's cash arithmetic decides the paid amount
     found.update(amounts)
     found.update(date_fields(layout, request.date_order, currency.value if currency else None, out.warnings))
     found.update(identifier_fields(layout))
