@@ -19,11 +19,12 @@ printed on the next row (narrow receipts wrap "TOTAL" over "12.40") is paired wi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Optional
 
-from extraction.extractors.layout.labels import Candidate, make_field, money_in
+from extraction.extractors.layout.labels import Candidate, classify, make_field, money_in
 from extraction.extractors.layout.rows import PageLayout, Row, Seg, span_bbox
 from extraction.normalize.numbers import AmountMatch, format_amount
 from extraction.schema import ExtractedField
@@ -35,6 +36,8 @@ ROLES = ("total", "amount_due", "subtotal", "tax", "rounding", "discount", "tend
 _CENT = Decimal("0.005")
 #: a rounding adjustment is small: cash rounding to 0.05 or 0.10, a few cents at most
 _MAX_ROUNDING = Decimal("1")
+#: a label of at most this many words (and no digits) is asked about even when the lexicon is silent
+_SHORT_LABEL_WORDS = 3
 #: how much each relation counts when it vouches for a hypothesis
 _WEIGHT_CASH = 2.0  # tendered - change: money that changed hands
 _WEIGHT_EXACT_TENDER = 1.0  # a card or cash payment of exactly the amount (no change line)
@@ -71,12 +74,22 @@ def _role(text: str) -> Optional[tuple[str, str]]:
     return None if best is None else (best[2], best[3])
 
 
+def _money(text: str) -> list[AmountMatch]:
+    """Money on a line; lines without decimals or a currency mark (most of a receipt's) are
+    skipped before the full amount parser runs."""
+    return money_in(text) if _MAYBE_MONEY.search(text) else []
+
+
+#: what every amount :func:`money_in` accepts has: decimals, or a currency mark beside it
+_MAYBE_MONEY = re.compile(r"\d[.,]\d|[$€£¥₹]|(?<![a-z])(?:rs|rm|inr|usd|eur|gbp|myr|sgd|chf)(?![a-z])", re.IGNORECASE)
+
+
 def _rightmost_money(row: Row) -> Optional[tuple[Seg, AmountMatch, str]]:
     """The rightmost amount on a row, its segment, and the row's text before it (the label)."""
     found: Optional[tuple[Seg, AmountMatch, str]] = None
     before: list[str] = []
     for seg in sorted(row.segs, key=lambda s: s.bbox[0]):
-        amounts = money_in(seg.text)
+        amounts = _money(seg.text)
         if amounts:
             last = amounts[-1]
             found = (seg, last, " ".join(before + [seg.text[: last.start]]).strip())
@@ -84,27 +97,52 @@ def _rightmost_money(row: Row) -> Optional[tuple[Seg, AmountMatch, str]]:
     return found
 
 
+def _worth_reading(row: Row) -> bool:
+    """Whether a row may be a money line worth the vocabulary's fuzzy match (and the amount
+    parsing): the page lexicon classifies it as an amount line, or it has only a few words
+    ("Byttepenge 4,50", "Zu zahlen EUR 12,40"); item lines carry longer names."""
+    if len(_WORD.findall(row.text)) <= _SHORT_LABEL_WORDS + 1:  # a currency code beside the label
+        return True
+    return _lexicon_amount(row)
+
+
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
 def read_money_lines(layout: PageLayout) -> list[MoneyLine]:
     """Every row whose label names a role and whose amount is on the row or the row below."""
     lines: list[MoneyLine] = []
     rows = layout.rows
+    money_of: dict[int, Optional[tuple[Seg, AmountMatch, str]]] = {}
+
+    def money(i: int) -> Optional[tuple[Seg, AmountMatch, str]]:
+        if i not in money_of:
+            money_of[i] = _rightmost_money(rows[i])
+        return money_of[i]
+
     for i, row in enumerate(rows):
-        money = _rightmost_money(row)
-        if money is not None:
-            seg, amount, label = money
-            if not any(ch.isalpha() for ch in label):
-                continue  # an amount alone (a wrapped value, an item's price column)
+        if not _worth_reading(row):
+            continue
+        found = money(i)
+        if found is not None:
+            seg, amount, label = found
+            if not any(ch.isalpha() for ch in label) or any(ch.isdigit() for ch in label) and not _lexicon_amount(row):
+                continue  # an amount alone (a wrapped value, a price column), an item with a code or quantity
             role = _role(label)
             if role is not None:
                 lines.append(MoneyLine(role[0], amount.value, role[1], row.index, seg, amount))
             continue
         if i + 1 < len(rows) and rows[i + 1].page == row.page and any(ch.isalpha() for ch in row.text):
-            below = _rightmost_money(rows[i + 1])
+            below = money(i + 1)
             if below is not None and not any(ch.isalpha() for ch in below[2]):
                 role = _role(row.text)  # "TOTAL" over "12.40" on a narrow receipt
                 if role is not None:
                     lines.append(MoneyLine(role[0], below[1].value, role[1], rows[i + 1].index, below[0], below[1]))
     return lines
+
+
+def _lexicon_amount(row: Row) -> bool:
+    return any(classify(seg)[0] not in (None, "not_amount", "vendor_tax_id") for seg in row.segs)
 
 
 @dataclass
