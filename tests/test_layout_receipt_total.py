@@ -127,3 +127,18 @@ def test_a_missing_total_is_filled_from_the_printed_amount_due() -> None:
     rows = [("Summe", "12,42"), ("Rundung", "-0,02"), ("Zu zahlen", "12,40"), ("Gegeben bar", "20,00"), ("Rückgeld", "7,60")]
     settled = settle_paid_total(build_layout(receipt(rows)), {})
     assert settled["total"].value == "12.40"
+
+
+def test_a_payment_means_line_with_an_amount_is_what_was_handed_over() -> None:
+    # "CONTADO 50,00" names the means (cash), not a tendered label; the change proves 48,52
+    rows = [("TOT.:", "48,52 €"), ("IMP. IVA 21%", "8,42"), ("CONTADO", "50,00"), ("A DEVOLVER:", "1,48")]
+    lines = read_money_lines(build_layout(receipt(rows)))
+    assert [l.role for l in lines if l.amount == Decimal("50.00")] == ["tendered"]
+    assert settle_paid_total(build_layout(receipt(rows)), first_reading("50.00"))["total"].value == "48.52"
+
+
+def test_a_value_under_its_label_may_carry_its_currency() -> None:
+    rows = [("JUMLAH KESELURUHAN:", "RM79.25"), ("PELARASAN BUNDAR", "-0.02"), ("AMAUN DIBAYAR:", "RM100.00"), ("WANG BAKI", "RM20.75")]
+    narrow = build_layout(receipt(rows, narrow=True))
+    assert {l.role: l.amount for l in read_money_lines(narrow)}["total"] == Decimal("79.25")
+    assert settle_paid_total(narrow, first_reading("79.27"))["total"].value == "79.25"

@@ -67,10 +67,11 @@ def _role(text: str) -> Optional[tuple[str, str]]:
     """The vocabulary role of a label text: a primary label before a secondary one ("TOTAL AFTER
     ADJ INCL GST" is a total, not the tax it mentions), then the longest."""
     best: Optional[tuple[int, int, str, str]] = None
-    for m in match_labels(text, fields=ROLES, min_score=0.85):
+    for m in match_labels(text, fields=ROLES + ("payment_means",), min_score=0.85):
+        role = "tendered" if m.field == "payment_means" else m.field  # "COMPTANT 50,00", "VISA 12.40": the amount handed over
         key = (1 if m.strength == "primary" else 0, m.end - m.start)
         if best is None or key > best[:2]:
-            best = (key[0], key[1], m.field, m.strength)
+            best = (key[0], key[1], role, m.strength)
     return None if best is None else (best[2], best[3])
 
 
@@ -134,11 +135,17 @@ def read_money_lines(layout: PageLayout) -> list[MoneyLine]:
             continue
         if i + 1 < len(rows) and rows[i + 1].page == row.page and any(ch.isalpha() for ch in row.text):
             below = money(i + 1)
-            if below is not None and not any(ch.isalpha() for ch in below[2]):
+            if below is not None and _only_currency(below[2]):
                 role = _role(row.text)  # "TOTAL" over "12.40" on a narrow receipt
                 if role is not None:
                     lines.append(MoneyLine(role[0], below[1].value, role[1], rows[i + 1].index, below[0], below[1]))
     return lines
+
+
+def _only_currency(text: str) -> bool:
+    """Nothing but an amount's currency before it ("RM", "EUR", "€"): a value row, not a label."""
+    letters = "".join(ch for ch in text if ch.isalpha())
+    return len(letters) <= 3 and " " not in text.strip()
 
 
 def _lexicon_amount(row: Row) -> bool:
