@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 from extraction.errors import DocumentError, ErrorCode
-from extraction.ocr.paddle_worker import read_frame, write_frame
+from extraction.framing import read_frame, write_frame
 from extraction.settings.concurrency import usable_cores
 
 log = logging.getLogger(__name__)

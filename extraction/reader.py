@@ -12,7 +12,6 @@ replies are pickled frames on stdin/stdout (the worker and its readers run the s
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from typing import Any
@@ -27,40 +26,28 @@ def _lane(ocr_name: str) -> Any:
 
 
 def serve() -> int:
-    from extraction.ocr.paddle_worker import read_frame, write_frame
+    from extraction.framing import protocol_streams, serve_requests
 
-    replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # libraries print to stdout: keep it off the protocol
-    requests = sys.stdin.buffer
+    requests, replies = protocol_streams()
     from extraction.logs import setup_logging
 
     setup_logging()
-    lane = None
-    while True:
-        try:
-            request = read_frame(requests)
-        except EOFError:
-            return 0
-        op = request.get("op")
-        try:
-            if op == "init":
-                started = time.perf_counter()
-                lane = _lane(request["ocr"])
-                write_frame(replies, {"ok": True, "load_s": time.perf_counter() - started})
-            elif op == "read":
-                if lane is None:
-                    raise RuntimeError("read before init")
-                prepared = lane.read_document(request["doc_id"], request["data"], request["options"], request["password"])
-                error, prepared.error = prepared.error, None
-                write_frame(
-                    replies, {"ok": True, "prepared": prepared, "error": None if error is None else (error.code.value, error.message)}
-                )
-            elif op == "close":
-                return 0
-            else:
-                raise ValueError(f"unknown op {op!r}")
-        except Exception as exc:  # noqa: BLE001 - reported to the worker, which makes it the document's error
-            write_frame(replies, {"ok": False, "error": f"{type(exc).__name__}: {exc}"})
+    lane: Any = None
+
+    def init(request: dict) -> dict:
+        nonlocal lane
+        started = time.perf_counter()
+        lane = _lane(request["ocr"])
+        return {"ok": True, "load_s": time.perf_counter() - started}
+
+    def read(request: dict) -> dict:
+        if lane is None:
+            raise RuntimeError("read before init")
+        prepared = lane.read_document(request["doc_id"], request["data"], request["options"], request["password"])
+        error, prepared.error = prepared.error, None
+        return {"ok": True, "prepared": prepared, "error": None if error is None else (error.code.value, error.message)}
+
+    return serve_requests({"init": init, "read": read}, requests, replies)
 
 
 if __name__ == "__main__":
