@@ -90,7 +90,7 @@ class Pipeline:
         self.ocr = ocr
         self.extractor = extractor
         self.limits = limits or Limits.from_env()
-        self.startup_ms = startup_ms or {}
+        self.startup_ms = startup_ms if startup_ms is not None else {}
         self.readers = readers  # reader processes for jobs with several documents (None: read here)
         self.faults = FaultLatch()  # tripped by a fault that leaves the process unusable
         self.page_prep = PagePreparer.from_env()
