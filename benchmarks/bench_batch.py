@@ -203,7 +203,7 @@ def main() -> None:
     print(f"\n{args.docs} receipts, {cores} cores, {args.repeats} repeats, load average {load:.2f} at the end\n")
     # CPU seconds per document: equal in both columns means the N-core run does no extra work, so
     # its throughput is bounded only by the cores it gets. "cores used" (CPU seconds / wall
-    # seconds) says how many it got: on a machine shared with other sessions (Linux gives each
+    # seconds) says how many it got: on a machine shared with other jobs (Linux gives each process
     # session, not each thread, its share: sched_autogroup), fewer than N whatever the code does.
     print(f"| path | 1 core docs/s | {cores} cores docs/s | ratio | CPU s/doc 1 core | CPU s/doc {cores} cores | cores used 1 / {cores} |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
