@@ -6,7 +6,9 @@ replies are pickled frames on stdin/stdout (the worker and its readers run the s
 
 - ``{"op": "init", "ocr": NAME}`` -> ``{"ok": True, "load_s": ...}`` once the engine is built;
 - ``{"op": "read", "doc_id", "data", "options", "password"}`` -> ``{"ok": True, "prepared": ...,
-  "error": (code, message) | None}`` (an exception does not pickle with its code: sent apart);
+  "error": (code, message) | None, "rss_mb": ...}`` (an exception does not pickle with its code:
+  sent apart; ``rss_mb``, the reader's resident memory after the document, lets the worker
+  retire a reader that has grown too large);
 - ``{"op": "close"}``, or the end of stdin, ends the process.
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from typing import Any, Optional
 
 
 def _lane(ocr_name: str) -> Any:
@@ -23,6 +25,18 @@ def _lane(ocr_name: str) -> Any:
     from extraction.settings.limits import Limits
 
     return Pipeline(build_ocr(ocr_name), extractor=None, limits=Limits.from_env())
+
+
+def resident_mb() -> Optional[float]:
+    """This process's resident memory (VmRSS) in MB; None where /proc is missing."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError):
+        pass
+    return None
 
 
 def serve() -> int:
@@ -45,7 +59,8 @@ def serve() -> int:
             raise RuntimeError("read before init")
         prepared = lane.read_document(request["doc_id"], request["data"], request["options"], request["password"])
         error, prepared.error = prepared.error, None
-        return {"ok": True, "prepared": prepared, "error": None if error is None else (error.code.value, error.message)}
+        reply = {"ok": True, "prepared": prepared, "error": None if error is None else (error.code.value, error.message)}
+        return {**reply, "rss_mb": resident_mb()}
 
     return serve_requests({"init": init, "read": read}, requests, replies)
 
