@@ -1,7 +1,8 @@
 """RunPod serverless worker: receipt and invoice extraction.
 
 The pipeline (OCR engine + extractor) is built once, here at import time, so that every job
-served by this process reuses the loaded models. A fault that leaves the process unusable (a
+served by this process reuses the loaded models; CPU engines load in the background while the
+worker registers and its first job downloads (that job waits for them where it needs them). A fault that leaves the process unusable (a
 GPU error, an engine left broken) does not end the job: its output is still returned, with
 ``refresh_worker`` set so that RunPod replaces this worker once the output is delivered. Local
 use::
@@ -32,7 +33,7 @@ from extraction.settings import SettingsError  # noqa: E402
 log = logging.getLogger("handler")
 try:
     setup_logging()
-    PIPELINE = Pipeline.from_env()
+    PIPELINE = Pipeline.from_env(background=True)
 except SettingsError as exc:  # a misconfigured worker says which variable, once, and stops
     log.critical("the worker cannot start, fix its environment: %s", exc)
     sys.exit(2)

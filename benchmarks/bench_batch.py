@@ -13,7 +13,10 @@ the detector settings), timed through:
   ``--workers N`` (its own wall clock, first document to last).
 
 Runs alternate one core / N cores, ``--repeats`` times, each in a fresh process; prints
-documents per second (median of the repeats) and the ratio. ``--rss-job 50`` then runs one
+documents per second (median of the repeats) and the ratio. Also prints CPU seconds per document in both runs (worker: the timed job in the worker and its
+readers; evaluate: the whole command, start-up included): on a machine shared with other jobs
+the ratio of throughputs says how many cores the run got, the CPU time says whether the N-core
+run wastes any. ``--rss-job 50`` then runs one
 job of 50 documents on all cores and prints the peak RSS of the worker and of its readers.
 """
 
@@ -24,6 +27,7 @@ import base64
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -53,6 +57,15 @@ def peak_rss_mb(pid: int | str = "self") -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int | str = "self") -> float:
+    """User + system CPU seconds a process has used so far; 0 where /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def child_worker(dataset: Path, count: int) -> None:
     """One job of ``count`` receipts through Pipeline.run_job; prints a JSON line."""
     from extraction.pipeline import Pipeline
@@ -63,15 +76,18 @@ def child_worker(dataset: Path, count: int) -> None:
         {"id": row["id"], "base64": base64.b64encode((dataset / row["file"]).read_bytes()).decode()} for row in receipts(dataset, count)
     ]
     pipeline.run_job({"documents": documents[:2]})  # first-run allocations in every reader
+    readers = pipeline.readers
+    pids = ["self"] + ([reader.process.pid for reader in list(readers._idle.queue)] if readers is not None else [])
+    cpu_before = sum(cpu_seconds(pid) for pid in pids)
     started = time.perf_counter()
     output = pipeline.run_job({"documents": documents})
     seconds = time.perf_counter() - started
-    readers = pipeline.readers
+    cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
     reader_rss = []
     if readers is not None:
         reader_rss = [peak_rss_mb(reader.process.pid) for reader in list(readers._idle.queue)]
     failed = output["summary"]["failed"]
-    print(json.dumps({"seconds": seconds, "docs": count, "failed": failed, "start_s": start_s, "rss_mb": peak_rss_mb(), "reader_rss_mb": reader_rss}))
+    print(json.dumps({"seconds": seconds, "cpu_s": cpu, "docs": count, "failed": failed, "start_s": start_s, "rss_mb": peak_rss_mb(), "reader_rss_mb": reader_rss}))
     if readers is not None:
         readers.close()
 
@@ -119,11 +135,14 @@ def run_child(args: list[str], one_core: bool, env: dict[str, str]) -> dict:
 def run_evaluate(dataset: Path, count: int, workers: int, one_core: bool, env: dict[str, str]) -> dict:
     command = [sys.executable, "-m", "extraction.evaluate", str(dataset), "--limit", str(count), "--workers", str(workers), "--no-progress"]
     preexec = (lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})) if one_core else None
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, preexec_fn=preexec, check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     match = re.search(r"([\d.]+) s wall with (\d+) worker", done.stdout)
     if not match:
         raise RuntimeError(f"evaluation failed: {done.stdout[-1000:]} {done.stderr[-2000:]}")
-    return {"seconds": float(match.group(1)), "docs": count}
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)  # start-up of every worker included
+    return {"seconds": float(match.group(1)), "cpu_s": cpu, "docs": count}
 
 
 def main() -> None:
@@ -162,6 +181,8 @@ def main() -> None:
         ),
     }
     rates: dict[str, tuple[list[float], list[float]]] = {}
+    cpu_per_doc: dict[str, tuple[list[float], list[float]]] = {}
+    cores_used: dict[str, tuple[list[float], list[float]]] = {}
     extra: dict[str, list[dict]] = {}
     for _ in range(args.repeats):
         for mode in args.modes.split(","):
@@ -171,14 +192,29 @@ def main() -> None:
             second = multi()
             ones.append(first["docs"] / first["seconds"])
             manys.append(second["docs"] / second["seconds"])
+            cpu_one, cpu_many = cpu_per_doc.setdefault(mode, ([], []))
+            cpu_one.append(first.get("cpu_s", 0.0) / first["docs"])
+            cpu_many.append(second.get("cpu_s", 0.0) / second["docs"])
+            used_one, used_many = cores_used.setdefault(mode, ([], []))
+            used_one.append(first.get("cpu_s", 0.0) / first["seconds"])
+            used_many.append(second.get("cpu_s", 0.0) / second["seconds"])
             extra.setdefault(mode, []).append(second)
     load = os.getloadavg()[0]
     print(f"\n{args.docs} receipts, {cores} cores, {args.repeats} repeats, load average {load:.2f} at the end\n")
-    print(f"| path | 1 core docs/s | {cores} cores docs/s | ratio |")
-    print("| --- | ---: | ---: | ---: |")
+    # CPU seconds per document: equal in both columns means the N-core run does no extra work, so
+    # its throughput is bounded only by the cores it gets. "cores used" (CPU seconds / wall
+    # seconds) says how many it got: on a machine shared with other jobs (Linux gives each process
+    # session, not each thread, its share: sched_autogroup), fewer than N whatever the code does.
+    print(f"| path | 1 core docs/s | {cores} cores docs/s | ratio | CPU s/doc 1 core | CPU s/doc {cores} cores | cores used 1 / {cores} |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for mode, (ones, manys) in rates.items():
         one_rate, many_rate = statistics.median(ones), statistics.median(manys)
-        print(f"| {mode} | {one_rate:.3f} | {many_rate:.3f} | {many_rate / one_rate:.2f}x |")
+        cpu_one, cpu_many = (statistics.median(v) for v in cpu_per_doc[mode])
+        used_one, used_many = (statistics.median(v) for v in cores_used[mode])
+        print(
+            f"| {mode} | {one_rate:.3f} | {many_rate:.3f} | {many_rate / one_rate:.2f}x | {cpu_one:.2f} | {cpu_many:.2f} "
+            f"| {used_one:.2f} / {used_many:.2f} |"
+        )
     if "worker" in extra:
         print(f"\nreader processes ready in {statistics.median(r['start_s'] for r in extra['worker']):.1f} s (at worker start, in the background)")
     if args.rss_job:

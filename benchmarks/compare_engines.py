@@ -10,6 +10,10 @@ in alternating order, so that a busy machine slows all of them alike), it times:
 - ``tesseract``: the ``tesseract`` command (``--psm 4``, text out), when installed; skipped with
   a message otherwise (Debian: ``apt-get install tesseract-ocr``).
 
+Each contender runs in a process of its own, loaded once and idle while the others run, so an
+engine's inference threads (ONNX Runtime's spin while they wait for work) cannot slow another
+contender; Tesseract is its own process anyway. Times are taken inside the contender's process.
+
 Prints median, p90 and mean seconds per receipt and the ratio of each median to Tesseract's
 (and to raw RapidOCR's). Defaults: the last 30 receipts of ``../shared/datasets/sroie-dev``
 (the first half of that set was used to choose the detector settings).
@@ -60,7 +64,7 @@ def pipeline_runner(config: str) -> Callable[[Path], None]:
     return lambda path: pipeline.extract_bytes(path.read_bytes(), doc_id=path.stem)
 
 
-def rapidocr_runner() -> Callable[[Path], None]:
+def rapidocr_runner(config: str = "") -> Callable[[Path], None]:
     from rapidocr import RapidOCR
 
     engine = RapidOCR(params={"Global.log_level": "warning"})
@@ -74,6 +78,67 @@ def tesseract_runner(binary: str) -> Callable[[Path], None]:
     return run
 
 
+class Contender:
+    """One contender in a process of its own (``--serve KIND --config CONFIG``), timed there."""
+
+    def __init__(self, kind: str, config: str) -> None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        command = [sys.executable, __file__, "--serve", kind, "--config", config]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        self._reply({"op": "init"})
+
+    def _reply(self, request: dict) -> dict:
+        from extraction.framing import read_frame, write_frame
+
+        write_frame(self.process.stdin, request)  # type: ignore[arg-type]
+        reply = read_frame(self.process.stdout)  # type: ignore[arg-type]
+        if not reply.get("ok"):
+            raise RuntimeError(f"contender failed: {reply.get('error')}")
+        return reply
+
+    def __call__(self, path: Path) -> float:
+        return float(self._reply({"op": "run", "path": str(path)})["seconds"])
+
+    def close(self) -> None:
+        from extraction.framing import write_frame
+
+        write_frame(self.process.stdin, {"op": "close"})  # type: ignore[arg-type]
+        self.process.stdin.close()  # type: ignore[union-attr]
+        self.process.wait(timeout=30)
+
+
+RUNNERS: dict[str, Callable[[str], Callable[[Path], None]]] = {"pipeline": pipeline_runner, "rapidocr-raw": rapidocr_runner}
+
+
+def serve_contender(kind: str, config: str) -> int:
+    from extraction.framing import protocol_streams, serve_requests
+
+    requests, replies = protocol_streams()
+    runner: list[Callable[[Path], None]] = []
+
+    def init(request: dict) -> dict:
+        runner.append(RUNNERS[kind](config))
+        return {"ok": True}
+
+    def run(request: dict) -> dict:
+        started = time.perf_counter()
+        runner[0](Path(request["path"]))
+        return {"ok": True, "seconds": time.perf_counter() - started}
+
+    return serve_requests({"init": init, "run": run}, requests, replies)
+
+
+def timed_tesseract(binary: str) -> Callable[[Path], float]:
+    run = tesseract_runner(binary)
+
+    def timed(path: Path) -> float:
+        started = time.perf_counter()
+        run(path)
+        return time.perf_counter() - started
+
+    return timed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
@@ -81,20 +146,24 @@ def main() -> None:
     parser.add_argument("--skip-first", type=int, default=None, help="start after this many (default: the last --count)")
     parser.add_argument("--pipeline", action="append", default=[], metavar="NAME=VALUE,...", help="another pipeline configuration")
     parser.add_argument("--no-raw", action="store_true", help="leave raw RapidOCR out")
+    parser.add_argument("--serve", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
+    parser.add_argument("--config", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:
+        sys.exit(serve_contender(args.serve, args.config))
     if not (args.dataset / "manifest.jsonl").exists():
         print(f"no dataset at {args.dataset}; nothing to compare")
         return
     paths = images(args.dataset, args.count, args.skip_first)
 
-    contenders: dict[str, Callable[[Path], None]] = {"pipeline": pipeline_runner("")}
+    contenders: dict[str, Callable[[Path], float]] = {"pipeline": Contender("pipeline", "")}
     for config in args.pipeline:
-        contenders[f"pipeline {config}"] = pipeline_runner(config)
+        contenders[f"pipeline {config}"] = Contender("pipeline", config)
     if not args.no_raw:
-        contenders["rapidocr-raw"] = rapidocr_runner()
+        contenders["rapidocr-raw"] = Contender("rapidocr-raw", "")
     tesseract = shutil.which("tesseract")
     if tesseract:
-        contenders["tesseract"] = tesseract_runner(tesseract)
+        contenders["tesseract"] = timed_tesseract(tesseract)
     else:
         print("tesseract is not installed: skipped (Debian: apt-get install tesseract-ocr)")
     for run in contenders.values():
@@ -104,9 +173,10 @@ def main() -> None:
     for index, path in enumerate(paths):
         names = list(contenders) if index % 2 == 0 else list(contenders)[::-1]
         for name in names:
-            started = time.perf_counter()
-            contenders[name](path)
-            seconds[name].append(time.perf_counter() - started)
+            seconds[name].append(contenders[name](path))
+    for run in contenders.values():
+        if isinstance(run, Contender):
+            run.close()
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"\n{len(paths)} receipts from {args.dataset.name}, {os.cpu_count()} cores, load average {load:.2f} at the end\n")

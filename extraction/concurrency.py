@@ -11,6 +11,8 @@ over them. Why processes and not threads: see :mod:`extraction.settings.concurre
 - Isolation: a reader serves one document at a time, so a document that kills its reader (a
   crash in native code, the kernel's OOM killer) or outlives its budget is known exactly: it
   gets ``ocr_failed`` or ``timeout``, its reader is replaced, the others go on.
+- Memory: a reader that has grown over ``READER_MAX_RSS_MB`` after a document is closed and a
+  fresh one takes its place (off by default).
 - Start: readers are separate interpreters (no fork of a process that already runs inference
   threads), started by :meth:`ReaderPool.start` at worker start-up or by the first job with
   several documents. A reader that cannot start leaves its documents to the worker itself.
@@ -31,7 +33,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 from extraction.errors import DocumentError, ErrorCode
-from extraction.ocr.paddle_worker import read_frame, write_frame
+from extraction.framing import read_frame, write_frame
 from extraction.settings.concurrency import usable_cores
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,7 @@ class Reader:
         )
         self._ready: Optional[bool] = None
         self.load_s: Optional[float] = None
+        self.rss_mb: Optional[float] = None  # resident memory after its last document
         write_frame(self.process.stdin, {"op": "init", "ocr": ocr_name})  # type: ignore[arg-type]
 
     def _exchange(self, message: Optional[dict[str, Any]], timeout_s: float) -> dict[str, Any]:
@@ -107,6 +110,7 @@ class Reader:
         if not reply.get("ok"):
             raise RuntimeError(reply.get("error", "the reader failed"))
         prepared = reply["prepared"]
+        self.rss_mb = reply.get("rss_mb")
         if reply.get("error") is not None:
             code, message = reply["error"]
             prepared.error = DocumentError(ErrorCode(code), message)
@@ -147,8 +151,10 @@ class ReaderPool:
         ocr_name: str = "rapidocr",
         timeout_s: float = 120.0,
         command: Optional[list[str]] = None,
+        max_rss_mb: float = 0.0,
     ) -> None:
         self.readers = max(1, readers)
+        self.max_rss_mb = max_rss_mb  # 0: readers are never retired for their memory
         self.ocr_name = ocr_name
         self.timeout_s = timeout_s
         self.command = command
@@ -158,6 +164,7 @@ class ReaderPool:
         self._lock = threading.Lock()
         self._senders: Optional[ThreadPoolExecutor] = None
         self.replaced = 0  # readers replaced after a crash or a timeout
+        self.retired = 0  # readers replaced because they had grown over max_rss_mb
 
     def start(self) -> None:
         """Start the readers now; they import and load in the background."""
@@ -243,6 +250,11 @@ class ReaderPool:
                 reader.kill()
                 self.replaced += 1
                 self._idle.put(self._new_reader())
+            elif self.max_rss_mb > 0 and reader.rss_mb is not None and reader.rss_mb > self.max_rss_mb:
+                log.info("a reader process holds %.0f MB (over %.0f MB); it is replaced by a fresh one", reader.rss_mb, self.max_rss_mb)
+                reader.close()
+                self.retired += 1
+                self._idle.put(self._new_reader())
             else:
                 self._idle.put(reader)
         return prepared
@@ -255,11 +267,12 @@ def reader_pool_for(ocr_name: str, limits: Any) -> Optional[ReaderPool]:
     from extraction.settings import load_settings
     from extraction.settings.concurrency import ConcurrencySettings
 
-    readers = load_settings(ConcurrencySettings).readers()
+    settings = load_settings(ConcurrencySettings)
+    readers = settings.readers()
     spec = OCR_ENGINES.get(ocr_name)
     if readers <= 1 or spec is None or spec.gpu:
         return None
-    return ReaderPool(readers, ocr_name=ocr_name, timeout_s=limits.document_timeout_s)
+    return ReaderPool(readers, ocr_name=ocr_name, timeout_s=limits.document_timeout_s, max_rss_mb=settings.reader_max_rss_mb)
 
 
 def admit_documents(fetched: Iterable[tuple[int, Any, Optional[bytes], Optional[BaseException], float]], limits: Any) -> Iterator[tuple[Any, Any, Optional[bytes]]]:

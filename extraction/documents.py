@@ -316,44 +316,53 @@ class _PageView(NamedTuple):
         (u0, v0), (u1, v1) = self.point(left, bottom), self.point(right, top)
         return min(u0, u1) * scale, min(v0, v1) * scale, max(u0, u1) * scale, max(v0, v1) * scale
 
+    def boxes(self, raw, scale: float):
+        """:meth:`box` of many ``(left, bottom, right, top)`` rows at once (a numpy array)."""
+        import numpy as np
+
+        u0, v0 = self.point(raw[:, 0], raw[:, 1])
+        u1, v1 = self.point(raw[:, 2], raw[:, 3])
+        return np.stack([np.minimum(u0, u1) * scale, np.minimum(v0, v1) * scale, np.maximum(u0, u1) * scale, np.maximum(v0, v1) * scale], axis=1)
+
 
 def _text_layer_words(page, view: _PageView, scale: float) -> list[Word]:
-    """Words with pixel boxes from the PDF text layer (chars grouped on whitespace and gaps)."""
+    """Words with pixel boxes from the PDF text layer (chars grouped on whitespace and gaps).
+
+    A character starts a new word after a blank, or when it is off the previous character's row
+    or too far from it (more than 0.6 x the line height ahead, or 2 x behind). The geometry is
+    worked out for all characters at once (arrays): a page holds thousands of them, and this
+    is most of a text-layer page's reading time.
+    """
+    import numpy as np
+
     textpage = page.get_textpage()
     try:
         count = textpage.count_chars()
         if count <= 0:
             return []
         text = textpage.get_text_range(0, count)
-        words: list[Word] = []
-        current: list[tuple[str, tuple[float, float, float, float]]] = []
-
-        def flush() -> None:
-            if current:
-                word_text = "".join(c for c, _ in current)
-                boxes = [b for _, b in current]
-                words.append(
-                    Word(text=word_text, bbox=(min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)))
-                )
-                current.clear()
-
         # get_text_range may expand ligatures or drop chars; index only while lengths agree.
-        aligned = len(text) == count
-        for index in range(count):
-            char = text[index] if aligned else textpage.get_text_range(index, 1)
-            if not char or char.isspace() or char in "\ufffe\x00":
-                flush()
-                continue
-            box = view.box(*textpage.get_charbox(index, loose=True), scale)
-            if current:
-                prev = current[-1][1]
-                height = max(prev[3] - prev[1], box[3] - box[1], 1.0)
-                same_row = abs((prev[1] + prev[3]) / 2 - (box[1] + box[3]) / 2) < 0.6 * height
-                gap = box[0] - prev[2]
-                if not same_row or gap > 0.6 * height or gap < -2 * height:
-                    flush()
-            current.append((char, box))
-        flush()
-        return words
+        chars = text if len(text) == count else [textpage.get_text_range(index, 1) for index in range(count)]
+        kept = [index for index, char in enumerate(chars) if char and not char.isspace() and char not in "\ufffe\x00"]
+        if not kept:
+            return []
+        boxes = view.boxes(np.array([textpage.get_charbox(index, loose=True) for index in kept], dtype=np.float64), scale)
+        prev, cur = boxes[:-1], boxes[1:]
+        height = np.maximum(np.maximum(prev[:, 3] - prev[:, 1], cur[:, 3] - cur[:, 1]), 1.0)
+        same_row = np.abs((prev[:, 1] + prev[:, 3]) / 2 - (cur[:, 1] + cur[:, 3]) / 2) < 0.6 * height
+        gap = cur[:, 0] - prev[:, 2]
+        positions = np.asarray(kept)
+        after_blank = positions[1:] != positions[:-1] + 1
+        breaks = after_blank | ~same_row | (gap > 0.6 * height) | (gap < -2 * height)
+        starts = np.concatenate(([0], np.flatnonzero(breaks) + 1))
+        lefts = np.minimum.reduceat(boxes[:, 0], starts).tolist()
+        tops = np.minimum.reduceat(boxes[:, 1], starts).tolist()
+        rights = np.maximum.reduceat(boxes[:, 2], starts).tolist()
+        bottoms = np.maximum.reduceat(boxes[:, 3], starts).tolist()
+        ends = [*starts[1:].tolist(), len(kept)]
+        return [
+            Word(text="".join(chars[kept[k]] for k in range(start, stop)), bbox=(lefts[w], tops[w], rights[w], bottoms[w]))
+            for w, (start, stop) in enumerate(zip(starts.tolist(), ends))
+        ]
     finally:
         textpage.close()

@@ -30,6 +30,7 @@ from extraction.job_output import ocr_pages as _ocr_pages
 from extraction.job_output import open_output as _open_output
 from extraction.job_output import write_result as _write_result
 from extraction.layout import DocumentText, Line, PageText
+from extraction.loading import LoadingEngine, load_in_background
 from extraction.normalize.validation import run_checks
 from extraction.pageprep import PagePreparer, cap_unreadable
 from extraction.schema import (
@@ -89,18 +90,26 @@ class Pipeline:
         self.ocr = ocr
         self.extractor = extractor
         self.limits = limits or Limits.from_env()
-        self.startup_ms = startup_ms or {}
+        self.startup_ms = startup_ms if startup_ms is not None else {}
         self.readers = readers  # reader processes for jobs with several documents (None: read here)
         self.faults = FaultLatch()  # tripped by a fault that leaves the process unusable
         self.page_prep = PagePreparer.from_env()
 
     @classmethod
-    def from_env(cls, ocr: Optional[str] = None, extractor: Optional[str] = None) -> "Pipeline":
+    def from_env(cls, ocr: Optional[str] = None, extractor: Optional[str] = None, background: bool = False) -> "Pipeline":
         """Build both engines once (names: explicit, else ``OCR_ENGINE``/``EXTRACTOR``, else ``auto``).
 
         Every setting is checked first: a bad value raises ``SettingsError`` before any model loads.
+        ``background``: CPU engines load in threads (:mod:`extraction.loading`) and the pipeline
+        is returned at once; the first use of an engine waits for it.
         """
         check_environment()
+        limits = Limits.from_env()
+        startup: dict[str, float] = {}
+        loading = load_in_background(ocr, extractor, startup) if background else None
+        if loading is not None:
+            ocr_engine, extractor_engine = loading
+            return cls(ocr_engine, extractor_engine, limits, startup, readers=reader_pool_for(ocr_engine.name, limits))
         started = time.perf_counter()
         ocr_engine = build_ocr(ocr)
         ocr_done = time.perf_counter()
@@ -108,7 +117,6 @@ class Pipeline:
         done = time.perf_counter()
         startup = {"ocr": _ms(ocr_done - started), "extractor": _ms(done - ocr_done), "total": _ms(done - started)}
         log.info("pipeline ready in %.0f ms (ocr=%s, extractor=%s)", startup["total"], ocr_engine.name, extractor_engine.name)
-        limits = Limits.from_env()
         return cls(ocr_engine, extractor_engine, limits, startup, readers=reader_pool_for(ocr_engine.name, limits))
 
     def describe(self) -> dict[str, Any]:
@@ -208,8 +216,11 @@ class Pipeline:
         return prepared
 
     def start_readers(self) -> None:
-        """Start the reader processes ahead of the first job with several documents."""
-        if self.readers is not None and not self.wants_page_images:
+        """Start the reader processes ahead of the first job with several documents (once the
+        extractor, when it is still loading, has said whether it needs page images)."""
+        if isinstance(self.extractor, LoadingEngine) and not self.extractor.loaded:
+            self.extractor.when_loaded(lambda _engine: self.start_readers())
+        elif self.readers is not None and not self.wants_page_images:
             self.readers.start()
 
     def extract_bytes(

@@ -6,16 +6,17 @@ replies are pickled frames on stdin/stdout (the worker and its readers run the s
 
 - ``{"op": "init", "ocr": NAME}`` -> ``{"ok": True, "load_s": ...}`` once the engine is built;
 - ``{"op": "read", "doc_id", "data", "options", "password"}`` -> ``{"ok": True, "prepared": ...,
-  "error": (code, message) | None}`` (an exception does not pickle with its code: sent apart);
+  "error": (code, message) | None, "rss_mb": ...}`` (an exception does not pickle with its code:
+  sent apart; ``rss_mb``, the reader's resident memory after the document, lets the worker
+  retire a reader that has grown too large);
 - ``{"op": "close"}``, or the end of stdin, ends the process.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import time
-from typing import Any
+from typing import Any, Optional
 
 
 def _lane(ocr_name: str) -> Any:
@@ -26,41 +27,42 @@ def _lane(ocr_name: str) -> Any:
     return Pipeline(build_ocr(ocr_name), extractor=None, limits=Limits.from_env())
 
 
-def serve() -> int:
-    from extraction.ocr.paddle_worker import read_frame, write_frame
+def resident_mb() -> Optional[float]:
+    """This process's resident memory (VmRSS) in MB; None where /proc is missing."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError):
+        pass
+    return None
 
-    replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # libraries print to stdout: keep it off the protocol
-    requests = sys.stdin.buffer
+
+def serve() -> int:
+    from extraction.framing import protocol_streams, serve_requests
+
+    requests, replies = protocol_streams()
     from extraction.logs import setup_logging
 
     setup_logging()
-    lane = None
-    while True:
-        try:
-            request = read_frame(requests)
-        except EOFError:
-            return 0
-        op = request.get("op")
-        try:
-            if op == "init":
-                started = time.perf_counter()
-                lane = _lane(request["ocr"])
-                write_frame(replies, {"ok": True, "load_s": time.perf_counter() - started})
-            elif op == "read":
-                if lane is None:
-                    raise RuntimeError("read before init")
-                prepared = lane.read_document(request["doc_id"], request["data"], request["options"], request["password"])
-                error, prepared.error = prepared.error, None
-                write_frame(
-                    replies, {"ok": True, "prepared": prepared, "error": None if error is None else (error.code.value, error.message)}
-                )
-            elif op == "close":
-                return 0
-            else:
-                raise ValueError(f"unknown op {op!r}")
-        except Exception as exc:  # noqa: BLE001 - reported to the worker, which makes it the document's error
-            write_frame(replies, {"ok": False, "error": f"{type(exc).__name__}: {exc}"})
+    lane: Any = None
+
+    def init(request: dict) -> dict:
+        nonlocal lane
+        started = time.perf_counter()
+        lane = _lane(request["ocr"])
+        return {"ok": True, "load_s": time.perf_counter() - started}
+
+    def read(request: dict) -> dict:
+        if lane is None:
+            raise RuntimeError("read before init")
+        prepared = lane.read_document(request["doc_id"], request["data"], request["options"], request["password"])
+        error, prepared.error = prepared.error, None
+        reply = {"ok": True, "prepared": prepared, "error": None if error is None else (error.code.value, error.message)}
+        return {**reply, "rss_mb": resident_mb()}
+
+    return serve_requests({"init": init, "read": read}, requests, replies)
 
 
 if __name__ == "__main__":

@@ -142,3 +142,25 @@ def test_a_reader_gets_its_share_of_the_cores_as_inference_threads(monkeypatch):
     monkeypatch.setattr(concurrency, "usable_cores", lambda: 8)
     assert ReaderPool(4).threads == 2
     assert ReaderPool(16).threads == 1
+
+
+def test_a_reader_grown_over_its_memory_limit_is_replaced_after_its_document():
+    pool = ReaderPool(2, ocr_name="scripted", timeout_s=60.0, command=SCRIPTED, max_rss_mb=1)  # every reader is over 1 MB
+    pipeline = Pipeline(FakeOcr(), FakeExtractor(), Limits(extract_batch_size=3), readers=pool)
+    try:
+        output = pipeline.run_job(job((0, 3, 0), (0, 4, 0), (0, 5, 0)))
+        documents = output["documents"]
+        assert [d["status"] for d in documents] == ["ok", "ok", "ok"]
+        assert [vendor(d).split()[-1] for d in documents] == ["3", "4", "5"]
+        assert len({vendor(d).split()[1] for d in documents}) == 3  # a fresh process for every document
+        assert pool.retired == 3 and pool.replaced == 0
+    finally:
+        pool.close()
+
+
+def test_readers_under_their_memory_limit_are_kept(shared_pipeline):
+    pool = shared_pipeline.readers
+    retired = pool.retired
+    shared_pipeline.run_job(job((0, 1, 0), (0, 2, 0)))
+    assert pool.retired == retired and pool.max_rss_mb == 0
+    assert all(reader.rss_mb is None or reader.rss_mb > 1 for reader in list(pool._idle.queue))

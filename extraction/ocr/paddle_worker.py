@@ -12,12 +12,12 @@ standard library and numpy at the top.
 from __future__ import annotations
 
 import os
-import pickle
-import struct
 import sys
-from typing import Any, BinaryIO
+from typing import Any, Optional
 
-HEADER = struct.Struct("!Q")
+from extraction.framing import protocol_streams, read_frame, serve_requests, write_frame
+
+__all__ = ["PaddleResultError", "predict_plain", "read_frame", "result_to_plain", "serve", "write_frame"]
 
 
 class PaddleResultError(RuntimeError):
@@ -51,64 +51,36 @@ def result_to_plain(result: Any) -> dict[str, list]:
     return {"rec_texts": texts, "rec_scores": scores, "rec_polys": polys, "rec_boxes": boxes}
 
 
-def write_frame(stream: BinaryIO, message: Any) -> None:
-    payload = pickle.dumps(message, protocol=4)
-    stream.write(HEADER.pack(len(payload)) + payload)
-    stream.flush()
-
-
-def read_frame(stream: BinaryIO) -> Any:
-    header = stream.read(HEADER.size)
-    if len(header) < HEADER.size:
-        raise EOFError("the other side closed the pipe")
-    (size,) = HEADER.unpack(header)
-    payload = stream.read(size)
-    if len(payload) < size:
-        raise EOFError("truncated frame")
-    return pickle.loads(payload)
-
-
 def predict_plain(engine: Any, image_bgr: Any) -> list[dict[str, list]]:
     return [result_to_plain(page) for page in engine.predict(image_bgr)]
 
 
 def serve() -> int:
-    """Child main loop: ``init`` builds PaddleOCR, ``predict`` runs it, ``close`` ends."""
-    protocol_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # libraries print to stdout: keep it off the protocol
-    protocol_in = sys.stdin.buffer
-    engine = None
-    while True:
-        try:
-            request = read_frame(protocol_in)
-        except EOFError:
-            return 0
-        op = request.get("op")
-        try:
-            if op == "init":
-                import time
+    """Child main loop: ``init`` builds PaddleOCR, ``predict`` runs it, ``close`` ends (answered)."""
+    requests, replies = protocol_streams()
+    engine: Optional[Any] = None
 
-                started = time.perf_counter()
-                for key, value in request.get("env", {}).items():
-                    os.environ.setdefault(key, value)
-                from paddleocr import PaddleOCR
+    def init(request: dict) -> dict:
+        nonlocal engine
+        import time
 
-                engine = PaddleOCR(**request["kwargs"])
-                write_frame(protocol_out, {"ok": True, "load_s": time.perf_counter() - started, "versions": _versions()})
-            elif op == "predict":
-                import numpy as np
+        started = time.perf_counter()
+        for key, value in request.get("env", {}).items():
+            os.environ.setdefault(key, value)
+        from paddleocr import PaddleOCR
 
-                if engine is None:
-                    raise RuntimeError("predict before init")
-                image = np.frombuffer(request["data"], dtype=np.uint8).reshape(request["shape"])
-                write_frame(protocol_out, {"ok": True, "result": predict_plain(engine, image)})
-            elif op == "close":
-                write_frame(protocol_out, {"ok": True})
-                return 0
-            else:
-                raise ValueError(f"unknown op {op!r}")
-        except Exception as exc:  # reported to the parent, which raises it as an OCR failure
-            write_frame(protocol_out, {"ok": False, "error": f"{type(exc).__name__}: {exc}"})
+        engine = PaddleOCR(**request["kwargs"])
+        return {"ok": True, "load_s": time.perf_counter() - started, "versions": _versions()}
+
+    def predict(request: dict) -> dict:
+        import numpy as np
+
+        if engine is None:
+            raise RuntimeError("predict before init")
+        image = np.frombuffer(request["data"], dtype=np.uint8).reshape(request["shape"])
+        return {"ok": True, "result": predict_plain(engine, image)}
+
+    return serve_requests({"init": init, "predict": predict}, requests, replies, close_reply={"ok": True})
 
 
 def _versions() -> dict[str, str | None]:

@@ -41,22 +41,13 @@ def model_file(cfg: Any) -> Path:
     RapidOCR would download a model it does not ship; the worker runs offline, so a missing
     file is an error naming it.
     """
-    from rapidocr.inference_engine.base import FileInfo, InferSession
-    from rapidocr.utils.typings import EngineType
+    from extraction.ocr.rapid_import import shipped_model_info
 
     explicit = cfg.get("model_path")
     if explicit:
         path = Path(str(explicit))
     else:
-        info = InferSession.get_model_url(
-            FileInfo(
-                engine_type=EngineType.ONNXRUNTIME,
-                ocr_version=cfg.ocr_version,
-                task_type=cfg.task_type,
-                lang_type=cfg.lang_type,
-                model_type=cfg.model_type,
-            )
-        )
+        info = shipped_model_info(cfg.ocr_version, cfg.task_type, cfg.lang_type, cfg.model_type)
         path = Path(str(cfg.model_root_dir)) / Path(str(info["model_dir"])).name
     if not path.is_file():
         raise FileNotFoundError(f"OCR model {path} not found (the rapidocr wheel ships its default models; check RAPIDOCR_REC_MODEL)")
@@ -147,6 +138,9 @@ def _classifier_class() -> type:
 def tuned_rapidocr_class(options: SessionOptions, min_short_side: int) -> type:
     """RapidOCR whose sub-models run on ``options``' runtime; they load on :meth:`load_models`
     (RapidOCR itself would load each on its first use, inside the first document)."""
+    from extraction.ocr.rapid_import import import_rapidocr
+
+    import_rapidocr()
     from rapidocr import RapidOCR
 
     detector, recognizer, classifier = _detector_class(), _recognizer_class(), _classifier_class()

@@ -57,7 +57,7 @@ class SessionOptions:
 
     runtime: Runtime
     threads: Optional[int] = None  # per inference; None: the runtime's own choice (all cores)
-    precision: Precision = "auto"  # OpenVINO only
+    precision: Precision = "f32"  # OpenVINO only; "auto": bf16 where the CPU computes it natively
     cache_dir: Optional[Path] = None  # OpenVINO's compiled-model cache
 
 

@@ -44,6 +44,16 @@ class ConcurrencySettings(Settings):
         json_schema_extra={"shown_default": f"the usable cores (at most {MAX_AUTO_READERS})"},
     )
 
+    reader_max_rss_mb: WholeNumber = Field(
+        0,
+        ge=0,
+        description=(
+            "a reader process whose resident memory is over this many MB after a document is replaced by a fresh "
+            "one (OpenVINO keeps buffers for every page and line shape it has seen; a replacement costs a few "
+            "seconds of start-up); `0` = never"
+        ),
+    )
+
     def readers(self) -> int:
         """Reader processes to use: the setting, else one per usable core."""
         if self.document_concurrency is not None:

@@ -34,6 +34,8 @@ OCR_SCORE = 0.95
 #: away: "Contact" / "contant"), and the skeleton length from which two slips are allowed.
 FUZZY_MIN_CHARS = 8
 FUZZY_TWO_SLIPS_CHARS = 12
+#: Texts (and fuzzy keys) whose answers are kept per matcher.
+MEMO_TEXTS = 8192
 #: How many tokens either side of a label are read for its ``excludes`` words.
 CONTEXT_TOKENS = 4
 _EXTRA_WINDOW = 2  # a label's words may be split further by OCR ("SUB TOT AL")
@@ -95,6 +97,10 @@ class Matcher:
         self._fuzzy_keys = tuple(sorted(
             key for key, items in self.index.items() if len(key) >= FUZZY_MIN_CHARS and any(c.entry.strength == "primary" and not c.entry.abbreviation for c in items)
         ))
+        # Extractors ask about the same lines many times (each field's finder, the ranker), and
+        # the same words recur across documents: the answers depend on the text alone.
+        self._answers = lru_cache(maxsize=MEMO_TEXTS)(self._match_uncached)
+        self._closest = lru_cache(maxsize=MEMO_TEXTS)(self._closest_uncached)
 
     # ------------------------------------------------------------------ public
 
@@ -110,6 +116,19 @@ class Matcher:
     ) -> list[LabelMatch]:
         """Labels in ``text``, in reading order. ``fields``/``languages`` restrict the vocabulary;
         ``keep_overlaps`` returns shorter labels inside longer ones too."""
+        field_key = frozenset(fields) if fields is not None else None
+        lang_key = tuple(languages) if languages is not None else None
+        return list(self._answers(text, field_key, lang_key, fuzzy, min_score, keep_overlaps))
+
+    def _match_uncached(
+        self,
+        text: str,
+        fields: Optional[frozenset[str]],
+        languages: Optional[tuple[str, ...]],
+        fuzzy: bool,
+        min_score: float,
+        keep_overlaps: bool,
+    ) -> tuple[LabelMatch, ...]:
         want_fields = set(fields) if fields is not None else None
         want_langs = list(languages) if languages is not None else None
         tokens = tokenize(text)
@@ -135,7 +154,7 @@ class Matcher:
         if not keep_overlaps:
             found = _resolve_overlaps(found)
         found.sort(key=lambda m: (m.start, -m.end, m.field))
-        return _with_values(text, found)
+        return tuple(_with_values(text, found))
 
     # ------------------------------------------------------------------ internals
 
@@ -202,14 +221,10 @@ class Matcher:
     ) -> list[LabelMatch]:
         out: list[LabelMatch] = []
         for i, j, key in pending:
-            slips = 2 if len(key) >= FUZZY_TWO_SLIPS_CHARS else 1
-            choices = _bucket(self._fuzzy_keys, key[0], len(key), slips)
-            if not choices:
-                continue
-            best = process.extractOne(key, choices, scorer=Levenshtein.distance, score_cutoff=slips)
+            best = self._closest(key)
             if best is None:
                 continue
-            target, distance = best[0], best[1]
+            target, distance = best
             if distance == 0 or len(target) < FUZZY_MIN_CHARS:
                 continue
             score = 1.0 - distance / max(len(target), len(key))
@@ -217,6 +232,16 @@ class Matcher:
                 continue
             out.extend(self._matches(text, tokens, i, j, target, score, True, want_fields, want_langs))
         return out
+
+
+    def _closest_uncached(self, key: str) -> Optional[tuple[str, int]]:
+        """The label skeleton nearest ``key`` within its allowed slips, and the distance."""
+        slips = 2 if len(key) >= FUZZY_TWO_SLIPS_CHARS else 1
+        choices = _bucket(self._fuzzy_keys, key[0], len(key), slips)
+        if not choices:
+            return None
+        best = process.extractOne(key, choices, scorer=Levenshtein.distance, score_cutoff=slips)
+        return None if best is None else (best[0], int(best[1]))
 
 
 @lru_cache(maxsize=2048)

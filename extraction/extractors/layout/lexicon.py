@@ -22,6 +22,7 @@ def load_lexicon() -> dict:
     return json.loads(LEXICON_PATH.read_text(encoding="utf-8"))
 
 
+@lru_cache(maxsize=65536)  # the same lines are folded by every field's finder
 def fold(text: str) -> str:
     """Lower-case and strip accents: "Échéance" -> "echeance" (so lexicons need one spelling)."""
     decomposed = unicodedata.normalize("NFKD", text)
