@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Optional
 
+from extraction.extractors.layout.amounts import is_cash_sale
 from extraction.extractors.layout.candidates import AMOUNT_FIELDS, ID_FIELDS, RANKED_FIELDS, LabelIndex, ValueCandidate, candidates_for, feature_names
 from extraction.extractors.layout.labels import make_field
 from extraction.extractors.layout.rows import PageLayout
@@ -82,13 +83,16 @@ class Ranker:
         """
         index = LabelIndex(layout)
         rules = rule_values(found)
-        cash = index.has_label(_CASH_LABELS)
+        cash = is_cash_sale(layout)
         options: dict[str, list[tuple[float, ValueCandidate]]] = {}
         for name in RANKED_FIELDS:
             if name not in self.sessions or name not in rules:
                 continue  # the model re-decides what the rules found; it never invents a field the page may not print
             if cash and name in AMOUNT_FIELDS:
-                continue  # tendered, change, rounding: the rules' receipt arithmetic decides (no such training documents)
+                # the rules read tendered, change or rounding amounts: their receipt arithmetic
+                # decides (no such training documents; a "Cash" or "Paid" word alone, as on
+                # orders paid in advance, is no cash sale)
+                continue
             cands, probs = self.scores(layout, index, name, rules)
             threshold = self.thresholds.get(name, 0.5)
             ranked = sorted(((p, c) for p, c in zip(probs, cands) if p >= threshold), key=lambda pc: -pc[0])
@@ -105,9 +109,6 @@ class Ranker:
         return index
 
 
-#: Vocabulary fields of a cash sale (receipts: tendered, change, a rounded total), on which the
-#: amount models were not trained; subtotal + tax = total would prefer the unrounded total.
-_CASH_LABELS = ("tendered", "change", "rounding")
 #: Alternatives per field considered in the joint choice.
 _TOP = 3
 #: How much more likely (as a factor) a combination that adds up is than one that does not.
@@ -117,8 +118,8 @@ _CENT = Decimal("0.015")
 
 def _consistent_amounts(options: dict[str, list[tuple[float, ValueCandidate]]], rules: dict[str, object]) -> dict[str, tuple[float, ValueCandidate]]:
     """Total, subtotal and tax chosen together: the likeliest combination, where one in which
-    subtotal + tax = total counts :data:`_CONSISTENT_BONUS` more (a field the model leaves open
-    keeps the rules' value in the sum)."""
+    subtotal + tax = total with a non-zero tax counts :data:`_CONSISTENT_BONUS` more (a field the
+    model leaves open keeps the rules' value in the sum)."""
     names = [n for n in AMOUNT_FIELDS if options.get(n)]
     if not names:
         return {}
@@ -127,7 +128,9 @@ def _consistent_amounts(options: dict[str, list[tuple[float, ValueCandidate]]], 
         chosen = dict(zip(names, combo))
         score = sum(math.log(max(p, 1e-6)) for p, _ in combo)
         value = {n: chosen[n][1].value if n in chosen else rules.get(n) for n in AMOUNT_FIELDS}
-        if all(isinstance(value[n], Decimal) for n in AMOUNT_FIELDS):
+        if all(isinstance(value[n], Decimal) for n in AMOUNT_FIELDS) and value["tax"] != 0:
+            # a zero tax proves nothing: any amount "adds up" to itself (a net amount after a
+            # commission or discount would pass for the total)
             if abs(value["subtotal"] + value["tax"] - value["total"]) <= _CENT:  # type: ignore[operator]
                 score += _CONSISTENT_BONUS
         if score > best[0]:
