@@ -74,14 +74,14 @@ class Ranker:
         probs = outputs[1]
         return cands, [float(p[1]) for p in probs]
 
-    def choose(self, layout: PageLayout, found: dict[str, ExtractedField]) -> LabelIndex:
+    def choose(self, layout: PageLayout, found: dict[str, ExtractedField], index: Optional[LabelIndex] = None) -> LabelIndex:
         """Replace the rules' ranked fields by the model's picks where it is confident (in place).
 
         Fields constrain each other: a zero or negative amount is a total only on a credit note;
         subtotal + tax = total decides between near-equally likely amounts; the invoice number and
         the PO number are two different numbers.
         """
-        index = LabelIndex(layout)
+        index = index or LabelIndex(layout)
         rules = rule_values(found)
         cash = is_cash_sale(layout)
         options: dict[str, list[tuple[float, ValueCandidate]]] = {}
