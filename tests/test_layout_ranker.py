@@ -148,6 +148,12 @@ def test_training_fits_and_exports_a_model_the_extractor_loads(tmp_path: Path) -
     assert extract_document(request, ranker).fields["total"].value == "144.00"
 
 
+def test_an_amount_in_parentheses_reads_as_a_deduction() -> None:
+    layout = build_layout(page([(50, 40, "Commission ($214.20)"), (50, 80, "Gross $1,428.00"), (50, 120, "Commission $214.20)")]))
+    found = {c.value: c.in_parentheses for c in candidates_for(layout, LabelIndex(layout), "total", {})[0]}
+    assert found == {Decimal("-214.20"): True, Decimal("214.20"): True, Decimal("1428.00"): False}
+
+
 def test_cash_words_without_cash_amounts_are_no_cash_sale() -> None:
     # an order paid in advance names cash, but prints no tendered, change or rounding amount
     order = INVOICE + [(50, 140, "Terms: Cash in Advance"), (50, 170, "Billing type: Cash"), (50, 520, "Payment received with thanks")]

@@ -77,7 +77,8 @@ class Ranker:
     def choose(self, layout: PageLayout, found: dict[str, ExtractedField], index: Optional[LabelIndex] = None) -> LabelIndex:
         """Replace the rules' ranked fields by the model's picks where it is confident (in place).
 
-        Fields constrain each other: a zero or negative amount is a total only on a credit note;
+        Fields constrain each other: a zero or negative amount (or one printed in parentheses) is
+        a total only on a credit note;
         subtotal + tax = total decides between near-equally likely amounts; the invoice number and
         the PO number are two different numbers.
         """
@@ -97,7 +98,7 @@ class Ranker:
             threshold = self.thresholds.get(name, 0.5)
             ranked = sorted(((p, c) for p, c in zip(probs, cands) if p >= threshold), key=lambda pc: -pc[0])
             if name == "total" and not index.credit_note:
-                ranked = [(p, c) for p, c in ranked if isinstance(c.value, Decimal) and c.value > 0]
+                ranked = [(p, c) for p, c in ranked if isinstance(c.value, Decimal) and c.value > 0 and not c.in_parentheses]
             seen: set[object] = set()
             options[name] = [(p, c) for p, c in ranked if not (c.value in seen or seen.add(c.value))][:_TOP]
         picks = _consistent_amounts(options, rules)
