@@ -186,3 +186,38 @@ def test_a_rounded_receipt_total_stays_with_the_receipt_arithmetic() -> None:
     request = ExtractionRequest(document_id="r", text=page(ROUNDED_RECEIPT), fields=frozenset({"total", "subtotal", "tax"}))
     fields = RulesExtractor().extract([request])[0].fields
     assert fields["total"].value == "23.25"  # paid after rounding, although 21.95 + 1.31 = 23.26
+
+
+class _LargestAmountSession:
+    """Stands in for an ONNX session: the largest amount is the likeliest (a model that
+    disagrees with the rules on the document below)."""
+
+    class _Input:
+        name = "input"
+
+    def get_inputs(self) -> list:
+        return [self._Input()]
+
+    def run(self, _outputs: object, feeds: dict) -> list:
+        column = feature_names().index("log_value")
+        values = [row[column] for row in feeds["input"]]
+        top = max(values)
+        return [None, [[0.1, 0.9] if v == top else [0.9, 0.1] for v in values]]
+
+
+def test_cash_words_keep_the_rules_amounts_only_off_invoices() -> None:
+    from extraction.extractors.layout.ranker import Ranker
+    from extraction.schema import ExtractedField
+
+    rows = [(50, 40, "Paid in cash"), (50, 300, "Total"), (700, 300, "40.00"), (50, 340, "Deposit"), (700, 340, "100.00")]
+    layout = build_layout(page(rows))
+    ranker = Ranker({"total": _LargestAmountSession()}, {"total": 0.5}, {})
+
+    def chosen(kind: str) -> str:
+        found = {"total": ExtractedField(value="40.00", text="40.00", confidence=0.8, page=1, bbox=[0, 0, 1, 1]),
+                 "document_type": ExtractedField(value=kind, text="", confidence=0.8, page=1, bbox=[0, 0, 1, 1])}
+        ranker.choose(layout, found)
+        return str(found["total"].value)
+
+    assert chosen("receipt") == "40.00"  # a receipt naming cash: the rules decide
+    assert chosen("invoice") == "100.00"  # an invoice: the model decides

@@ -98,6 +98,19 @@ class LabelIndex:
         self.money = [money_in(seg.text) if any(ch.isdigit() for ch in seg.text) else [] for seg in layout.segs]
         self.credit_note = is_credit_note(layout.segs)
 
+    def has_label(self, fields: tuple[str, ...]) -> bool:
+        """Whether any segment carries a primary label of one of ``fields``."""
+        indexed = tuple(f for f in fields if f in LABEL_FIELDS)
+        if any(m.field in indexed and m.strength == "primary" for found in self.matches for m in found):
+            return True
+        others = tuple(f for f in fields if f not in LABEL_FIELDS)  # not features: matched on demand, not stored
+        return bool(others) and any(
+            m.strength == "primary"
+            for seg in self.layout.segs
+            if any(ch.isalpha() for ch in seg.text)
+            for m in match_labels(seg.text, fields=others, min_score=0.85)
+        )
+
     def last_label(self, seg: Seg, before: Optional[int] = None) -> list[LabelMatch]:
         """The label printed last in ``seg`` (before character ``before`` when given): every
         field its words name ("Total" is a total and a column title; the context decides)."""

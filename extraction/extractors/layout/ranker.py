@@ -84,15 +84,18 @@ class Ranker:
         """
         index = index or LabelIndex(layout)
         rules = rule_values(found)
-        cash = is_cash_sale(layout)
+        typed = found.get("document_type")
+        cash = is_cash_sale(layout) or (
+            (typed is None or typed.value != "invoice") and index.has_label(_CASH_LABELS)
+        )
         options: dict[str, list[tuple[float, ValueCandidate]]] = {}
         for name in RANKED_FIELDS:
             if name not in self.sessions or name not in rules:
                 continue  # the model re-decides what the rules found; it never invents a field the page may not print
             if cash and name in AMOUNT_FIELDS:
-                # the rules read tendered, change or rounding amounts: their receipt arithmetic
-                # decides (no such training documents; a "Cash" or "Paid" word alone, as on
-                # orders paid in advance, is no cash sale)
+                # the rules read tendered, change or rounding amounts, or a document not read as
+                # an invoice names them: the rules' receipt arithmetic decides (no such training
+                # documents). On an invoice, "Cash in Advance" or "Paid" words are no cash sale.
                 continue
             cands, probs = self.scores(layout, index, name, rules)
             threshold = self.thresholds.get(name, 0.5)
@@ -110,6 +113,9 @@ class Ranker:
         return index
 
 
+#: Vocabulary fields of a cash sale (tendered, change, a rounded total), on which the amount
+#: models were not trained; subtotal + tax = total would prefer the unrounded total.
+_CASH_LABELS = ("tendered", "change", "rounding")
 #: Alternatives per field considered in the joint choice.
 _TOP = 3
 #: How much more likely (as a factor) a combination that adds up is than one that does not.
