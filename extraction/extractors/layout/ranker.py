@@ -84,17 +84,18 @@ class Ranker:
         """
         index = index or LabelIndex(layout)
         rules = rule_values(found)
-        # Measured on the held-out folds of vrdu-adbuy-dev: letting the model decide the amounts
-        # of orders that merely name cash ("Cash in Advance") took commissions for totals on
-        # unseen systems, so cash words still keep the rules' amounts, as do cash amounts.
-        cash = is_cash_sale(layout) or index.has_label(_CASH_LABELS)
+        typed = found.get("document_type")
+        cash = is_cash_sale(layout) or (
+            (typed is None or typed.value != "invoice") and index.has_label(_CASH_LABELS)
+        )
         options: dict[str, list[tuple[float, ValueCandidate]]] = {}
         for name in RANKED_FIELDS:
             if name not in self.sessions or name not in rules:
                 continue  # the model re-decides what the rules found; it never invents a field the page may not print
             if cash and name in AMOUNT_FIELDS:
-                # the rules read tendered, change or rounding amounts, or the page names them:
-                # the rules' receipt arithmetic decides (no such training documents)
+                # the rules read tendered, change or rounding amounts, or a document not read as
+                # an invoice names them: the rules' receipt arithmetic decides (no such training
+                # documents). On an invoice, "Cash in Advance" or "Paid" words are no cash sale.
                 continue
             cands, probs = self.scores(layout, index, name, rules)
             threshold = self.thresholds.get(name, 0.5)
