@@ -2,6 +2,7 @@
 
     python -m builder.train_ranker --out extraction/extractors/layout/data/ranker \\
         --vrdu-side A --odoo-side A --synth /tmp/synth-invoices [--cache /tmp/ranker-docs.pkl]
+    python -m builder.train_ranker --out /tmp/ranker-fold1 --vrdu-split eval/splits/vrdu-adbuy-dev-by-source-fold1.json ...
 
 Training documents: the TUNE sides of the split datasets (vrdu-adbuy-dev by source, invoices-odoo
 by layout; ``--vrdu-side B`` trains on the other side for the swapped check), invoice2data, and
@@ -82,26 +83,35 @@ def _read_one(job: tuple[str, str, Optional[str]]) -> Any:
     return recorder.texts[0] if recorder.texts else None
 
 
-def load_documents(sources: list[tuple[str, Path, Optional[str], Optional[str]]], ocr_cache: Optional[str], workers: int) -> list[dict[str, Any]]:
-    """(name, dataset folder, split file or None, side) -> documents with their text and labels."""
+def read_dataset(folder: Path, ocr_cache: Optional[str], workers: int) -> list[dict[str, Any]]:
+    """Every document of a dataset folder with its text and labels (read once, split later)."""
     from multiprocessing import Pool
 
     from extraction.evaluate.manifest import load_dataset
+
+    dataset = load_dataset(folder)
+    entries = [e for e in dataset.entries if e.file is not None]
+    print(f"{dataset.name}: reading {len(entries)} documents", file=sys.stderr)
+    jobs = [(e.id, str(e.file), ocr_cache) for e in entries]
+    with Pool(workers) as pool:
+        texts = pool.map(_read_one, jobs, chunksize=4)
+    return [{"id": e.id, "text": t, "fields": dict(e.fields)} for e, t in zip(entries, texts) if t is not None]
+
+
+def select(name: str, folder: Path, read: list[dict[str, Any]], split_file: Optional[str], side: Optional[str]) -> list[dict[str, Any]]:
+    """The documents of one training source: a split's side, or the whole dataset. Each keeps its
+    split group (the unit of the cross-validation that sets the thresholds)."""
     from extraction.evaluate.splits import load_split
 
-    docs: list[dict[str, Any]] = []
-    for name, folder, split_file, side in sources:
-        dataset = load_dataset(folder)
-        split = load_split(split_file) if split_file else None
-        entries = [e for e in dataset.entries if e.file is not None and (split is None or split.side_of(dataset.name, e.id) == side)]
-        print(f"{name}: {len(entries)} documents", file=sys.stderr)
-        jobs = [(e.id, str(e.file), ocr_cache) for e in entries]
-        with Pool(workers) as pool:
-            texts = pool.map(_read_one, jobs, chunksize=4)
-        for entry, text in zip(entries, texts):
-            if text is not None:
-                docs.append({"source": name, "id": entry.id, "text": text, "fields": dict(entry.fields)})
-    return docs
+    split = load_split(Path(split_file)) if split_file else None
+    out = []
+    for doc in read:
+        if split is not None and split.side_of(folder.name, doc["id"]) != side:
+            continue
+        group = split.group_of(folder.name, doc["id"]) if split is not None else None
+        out.append({**doc, "source": name, "group": f"{name}: {group}" if group else name})
+    print(f"{name}: {len(out)} documents", file=sys.stderr)
+    return out
 
 
 # ---------------------------------------------------------------------- examples
@@ -132,7 +142,7 @@ def examples(docs: list[dict[str, Any]]) -> dict[str, dict[str, list]]:
     from extraction.fields import STANDARD_FIELDS
 
     out: dict[str, dict[str, list]] = {f: {"X": [], "y": [], "doc": [], "group": [], "rules_right": {}} for f in RANKED_FIELDS}
-    sources = sorted({doc["source"] for doc in docs})
+    units = sorted({doc.get("group", doc["source"]) for doc in docs})
     for number, doc in enumerate(docs):
         request = ExtractionRequest(document_id=doc["id"], text=doc["text"], fields=frozenset(STANDARD_FIELDS))
         found = extract_document(request, None).fields
@@ -153,7 +163,7 @@ def examples(docs: list[dict[str, Any]]) -> dict[str, dict[str, list]]:
                 table["X"].append(row)
                 table["y"].append(int(_equal(field, cand.value, truth)))
                 table["doc"].append(number)
-                table["group"].append(sources.index(doc["source"]))
+                table["group"].append(units.index(doc.get("group", doc["source"])))
     return out
 
 
@@ -195,10 +205,28 @@ def choose_threshold(probs: Sequence[float], table: dict[str, list]) -> tuple[fl
     }
 
 
+def cv_folds(groups: Sequence[int], docs: Sequence[int], folds: int) -> list[int]:
+    """Fold per row: whole groups (a split group such as one ordering system, or a source
+    without a split) placed largest first on the emptiest fold, so that no group is on both
+    sides of a fold; rows of a single group fall back to folds by document."""
+    sizes: dict[int, int] = {}
+    for g in groups:
+        sizes[g] = sizes.get(g, 0) + 1
+    if len(sizes) < 2:
+        return [d % folds for d in docs]
+    filled = [0] * min(folds, len(sizes))
+    where: dict[int, int] = {}
+    for g in sorted(sizes, key=lambda g: (-sizes[g], g)):
+        k = filled.index(min(filled))
+        where[g] = k
+        filled[k] += sizes[g]
+    return [where[g] for g in groups]
+
+
 def fit(table: dict[str, list], folds: int = 4) -> tuple[Any, float, dict[str, float]]:
-    """The model on all rows, and its threshold from out-of-fold predictions where each fold is
-    one SOURCE (a dataset side, the synthetic set): the threshold must hold on layouts the model
-    has not seen, which folds mixing one source's documents would overstate."""
+    """The model on all rows, and its threshold from out-of-fold predictions where each fold
+    holds whole groups (ordering systems, layouts, sources): the threshold must hold on layouts
+    the model has not seen, which folds mixing one group's documents would overstate."""
     import lightgbm as lgb
     import numpy as np
 
@@ -206,8 +234,7 @@ def fit(table: dict[str, list], folds: int = 4) -> tuple[Any, float, dict[str, f
     y = np.asarray(table["y"])
     docs = np.asarray(table["doc"])
     oof = np.zeros(len(y))
-    groups = np.asarray(table["group"])
-    fold_of = groups if len(set(groups.tolist())) > 1 else docs % folds
+    fold_of = np.asarray(cv_folds(table["group"], table["doc"], folds))
     for k in sorted(set(fold_of.tolist())):
         train, test = fold_of != k, fold_of == k
         if y[train].sum() == 0 or test.sum() == 0:
@@ -237,7 +264,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="folder for ranker.json and <field>.onnx")
     parser.add_argument("--datasets", type=Path, default=DATASETS)
     parser.add_argument("--vrdu-side", default="A", choices=("A", "B", "none"))
+    parser.add_argument("--vrdu-split", type=Path, default=SPLITS / "vrdu-adbuy-dev-by-source.json", help="the vrdu split file whose --vrdu-side is trained on (a fold file for cross-fitting)")
     parser.add_argument("--odoo-side", default="A", choices=("A", "B", "none"))
+    parser.add_argument("--all", dest="whole", action="store_true", help="train on every document of vrdu-adbuy-dev and invoices-odoo (the shipped model, once held-out folds showed the gain)")
     parser.add_argument("--no-invoice2data", action="store_true")
     parser.add_argument("--synth", type=Path, help="synthetic invoices folder (made there when missing)")
     parser.add_argument("--synth-n", type=int, default=200)
@@ -247,10 +276,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     sources: list[tuple[str, Path, Optional[str], Optional[str]]] = []
-    if args.vrdu_side != "none":
-        sources.append((f"vrdu-adbuy-dev side {args.vrdu_side}", args.datasets / "vrdu-adbuy-dev", str(SPLITS / "vrdu-adbuy-dev-by-source.json"), args.vrdu_side))
-    if args.odoo_side != "none":
-        sources.append((f"invoices-odoo side {args.odoo_side}", args.datasets / "invoices-odoo", str(SPLITS / "invoices-odoo-by-layout.json"), args.odoo_side))
+    if args.whole:
+        sources.append(("vrdu-adbuy-dev", args.datasets / "vrdu-adbuy-dev", None, None))
+        sources.append(("invoices-odoo", args.datasets / "invoices-odoo", None, None))
+    else:
+        if args.vrdu_side != "none":
+            sources.append((f"vrdu-adbuy-dev {args.vrdu_split.stem} side {args.vrdu_side}", args.datasets / "vrdu-adbuy-dev", str(args.vrdu_split), args.vrdu_side))
+        if args.odoo_side != "none":
+            sources.append((f"invoices-odoo side {args.odoo_side}", args.datasets / "invoices-odoo", str(SPLITS / "invoices-odoo-by-layout.json"), args.odoo_side))
     if not args.no_invoice2data:
         sources.append(("invoice2data", args.datasets / "invoice2data", None, None))
     if args.synth is not None:
@@ -261,16 +294,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         sources.append((f"synthetic invoices ({args.synth.name})", args.synth, None, None))
 
     started = time.perf_counter()
-    cached: dict[str, list[dict[str, Any]]] = {}
+    cached: dict[str, list[dict[str, Any]]] = {}  # dataset folder -> every document read
     if args.cache is not None and args.cache.is_file():
         cached = pickle.loads(args.cache.read_bytes())
     docs: list[dict[str, Any]] = []
-    for source in sources:
-        key = f"{source[0]}|{source[1]}"
+    dirty = False
+    for name, folder, split_file, side in sources:
+        key = str(folder)
         if key not in cached:
-            cached[key] = load_documents([source], args.ocr_cache, args.workers)
-        docs.extend(cached[key])
-    if args.cache is not None:
+            cached[key] = read_dataset(folder, args.ocr_cache, args.workers)
+            dirty = True
+        docs.extend(select(name, folder, cached[key], split_file, side))
+    if args.cache is not None and dirty:
         args.cache.write_bytes(pickle.dumps(cached))
     print(f"{len(docs)} documents read in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 

@@ -10,6 +10,13 @@ seed, and then read by ``python -m extraction.evaluate --split FILE``::
     python -m extraction.evaluate.splits make ../shared/datasets/vrdu-adbuy-dev --by source --seed 1 --out eval/splits/vrdu-adbuy-dev-by-source.json
     python -m extraction.evaluate.splits make ../shared/datasets/sroie-train-ocr ../shared/datasets/sroie-dev --by shop --seed 1 --out eval/splits/sroie-by-shop.json
     python -m extraction.evaluate.splits show eval/splits/sroie-by-shop.json
+    python -m extraction.evaluate.splits fold eval/splits/vrdu-adbuy-dev-by-source.json --side B --seed 1 --out eval/splits/vrdu-adbuy-dev-by-source-fold1.json eval/splits/vrdu-adbuy-dev-by-source-fold2.json
+
+``fold`` cross-fits within one side: when a side holds a single group (one ordering system),
+a model tuned there learns nothing about the other systems, so that side's groups are divided
+into two halves H1/H2 and two files are written, "tune on the other side + H1, hold out H2"
+and "tune on the other side + H2, hold out H1". Each held-out group stays unseen in its fold,
+and the two held-out halves together cover the whole side once (pooled held-out).
 
 Groups come from :mod:`extraction.evaluate.groups`, with one difference for ``source``: a
 split joins documents that share a report generator *or* a station (connected components),
@@ -233,6 +240,42 @@ def load_split(path: Path) -> Split:
     return split
 
 
+def fold_split(content: dict[str, Any], side: str, *, seed: int = 1, command: str = "") -> list[dict[str, Any]]:
+    """Two split files that cross-fit ``side``'s groups (see the module docstring): in fold k,
+    side A (tune) holds the other side's documents and half H(3-k) of ``side``'s groups, side B
+    (held out) holds half Hk. Halves are balanced by document count, deterministic for a seed."""
+    if side not in SIDES:
+        raise SplitError(f"unknown side {side!r}; use A or B")
+    documents: dict[str, dict[str, list[str]]] = content["documents"]
+    groups = {(dataset, doc_id): value[1] for dataset, docs in documents.items() for doc_id, value in docs.items() if value[0] == side}
+    if len(set(groups.values())) < 2:
+        raise SplitError(f"side {side} holds fewer than two groups; there is nothing to cross-fit")
+    halves = assign_sides(groups, order="balanced", seed=seed)  # group -> "A" (first half) or "B"
+    folds = []
+    for number, held in enumerate(SIDES, start=1):
+        docs_out: dict[str, dict[str, list[str]]] = {}
+        for dataset, docs in documents.items():
+            docs_out[dataset] = {}
+            for doc_id, (doc_side, group) in docs.items():
+                out_side = "A" if doc_side != side else ("B" if halves[group] == held else "A")
+                docs_out[dataset][doc_id] = [out_side, group]
+        sides = {g: s for d in docs_out.values() for s, g in d.values()}
+        summary = {s: {"groups": sum(1 for v in sides.values() if v == s), "documents": {d: sum(1 for v in docs_out[d].values() if v[0] == s) for d in docs_out}} for s in SIDES}
+        folds.append({
+            "version": SPLIT_VERSION,
+            "name": f"{content.get('name', 'split')}-fold{number}",
+            "grouping": content.get("grouping", "?"),
+            "order": "fold",
+            "seed": seed,
+            "command": command,
+            "derived_from": {"split": content.get("name"), "side": side, "fold": number, "of": 2},
+            "sides": summary,
+            "groups": {g: sides[g] for g in sorted(sides, key=natural_key)},
+            "documents": docs_out,
+        })
+    return folds
+
+
 # ---------------------------------------------------------------------- command line
 
 
@@ -257,10 +300,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     make.add_argument("--out", type=Path, required=True, help="the split file to write (JSON)")
     show = sub.add_parser("show", help="print how many documents and groups each side holds")
     show.add_argument("split", type=Path)
+    fold = sub.add_parser("fold", help="two files cross-fitting one side's groups (tune on the other side + one half, hold out the other half)")
+    fold.add_argument("split", type=Path)
+    fold.add_argument("--side", choices=SIDES, default="B", help="the side whose groups are divided (default B)")
+    fold.add_argument("--seed", type=int, default=1)
+    fold.add_argument("--out", type=Path, nargs=2, required=True, metavar=("FOLD1", "FOLD2"))
     args = parser.parse_args(argv)
     try:
         if args.command == "show":
             print(_show(load_split(args.split)))
+            return 0
+        if args.command == "fold":
+            load_split(args.split)  # checked before it is divided
+            argv_text = " ".join(sys.argv[1:]) if argv is None else " ".join(argv)
+            content = json.loads(args.split.read_text(encoding="utf-8"))
+            for path, folded in zip(args.out, fold_split(content, args.side, seed=args.seed, command=f"python -m extraction.evaluate.splits {argv_text}")):
+                write_split(path, folded)
+                print(_show(load_split(path)))
             return 0
         datasets = [load_dataset(path) for path in args.datasets]
         names = [d.name for d in datasets]

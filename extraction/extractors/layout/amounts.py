@@ -111,6 +111,24 @@ def collect_labels(layout: PageLayout) -> list[AmountLabel]:
     return labels
 
 
+def amount_labels(layout: PageLayout) -> list[AmountLabel]:
+    """:func:`collect_labels`, once per document: the ranker asks which kinds of amount lines
+    the rules found (tendered, change, rounding) without classifying the lines again."""
+    cached = layout.memo.get("amount_labels")
+    if cached is None:
+        cached = layout.memo["amount_labels"] = collect_labels(layout)
+    return cached  # type: ignore[return-value]
+
+
+#: Label classes of a cash sale: the rules' arithmetic (cash - change, total + rounding) decides.
+CASH_CLASSES = ("paid", "change", "rounding")
+
+
+def is_cash_sale(layout: PageLayout) -> bool:
+    """Whether the rules read a tendered, change or rounding amount on the page."""
+    return any(label.cls in CASH_CLASSES for label in amount_labels(layout))
+
+
 _RATE = re.compile(r"(\d{1,2}(?:[.,]\d{1,2})?)\s?%")
 
 
@@ -138,7 +156,7 @@ def _amount_field(label: AmountLabel, confidence: float) -> ExtractedField:
 
 
 def amount_fields(layout: PageLayout) -> dict[str, ExtractedField]:
-    labels = collect_labels(layout)
+    labels = amount_labels(layout)
     page_money = [a.value for s in layout.segs for a in money_in(s.text)]
     labels = [_included_tax(label, page_money) for label in labels]
     by_cls: dict[str, list[AmountLabel]] = {c: [] for c in AMOUNT_CLASSES}

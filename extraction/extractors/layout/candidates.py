@@ -61,6 +61,14 @@ class ValueCandidate:
     def bbox(self) -> BBox:
         return span_bbox(self.seg, self.start, self.end)
 
+    @property
+    def in_parentheses(self) -> bool:
+        """An amount printed in parentheses, "($214.20)": accounting's negative (a deduction such
+        as an agency commission), though the number itself carries no sign."""
+        before = self.seg.text[: self.start].rstrip(" $€£¥₹")
+        after = self.seg.text[self.end :].lstrip()
+        return self.text.endswith(")") or before.endswith("(") or after.startswith(")")
+
 
 def feature_names() -> list[str]:
     """The feature columns, in order (the model file records them; a mismatch disables it)."""

@@ -26,13 +26,15 @@ from extraction.extractors.base import Extraction, ExtractionRequest
 from extraction.extractors.layout.address import drop_unpaired_quote, find_address, find_address_above, find_sender_address, repair_misread_commas
 from extraction.extractors.layout.amounts import amount_fields, may_infer_subtotal, subtotal_from_items
 from extraction.extractors.layout.amounts_receipt import settle_paid_total
+from extraction.extractors.layout.candidates import LabelIndex
 from extraction.extractors.layout.calibration import calibrate, load_curves
 from extraction.extractors.layout.header_fields import learned_anchor
 from extraction.extractors.layout.header_model import HeaderModel, load_model
 from extraction.extractors.layout.dates import date_fields, time_field, year_day_month_if_proven
 from extraction.extractors.layout.identifiers import identifier_fields
 from extraction.extractors.layout.lexicon import phrases
-from extraction.extractors.layout.marks import currency_field, document_type_field, payment_field
+from extraction.extractors.layout.document_type import document_type_field
+from extraction.extractors.layout.marks import currency_field, payment_field
 from extraction.extractors.layout.ranker import Ranker, load_ranker
 from extraction.extractors.layout.rows import build_layout
 from extraction.extractors.layout.spelling import correct_text, prints_accents, words_on_several_lines
@@ -135,10 +137,11 @@ def extract_document(
     payment = payment_field(layout)
     if payment:
         found["payment_method"] = payment
-    doc_type = document_type_field(layout, found)
+    index = LabelIndex(layout)  # vocabulary labels matched once, for the document type and the ranker
+    doc_type = document_type_field(layout, found, index)
     found["document_type"] = doc_type
     if ranker is not None:  # the learned ranker picks among the printed values; the rules stay the fallback
-        ranker.choose(layout, found)
+        ranker.choose(layout, found, index)
 
     infer_subtotal = may_infer_subtotal(found)
     items = extract_line_items(layout, found) if "line_items" in wanted or infer_subtotal else []

@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Optional
 
+from extraction.extractors.layout.amounts import is_cash_sale
 from extraction.extractors.layout.candidates import AMOUNT_FIELDS, ID_FIELDS, RANKED_FIELDS, LabelIndex, ValueCandidate, candidates_for, feature_names
 from extraction.extractors.layout.labels import make_field
 from extraction.extractors.layout.rows import PageLayout
@@ -73,27 +74,34 @@ class Ranker:
         probs = outputs[1]
         return cands, [float(p[1]) for p in probs]
 
-    def choose(self, layout: PageLayout, found: dict[str, ExtractedField]) -> LabelIndex:
+    def choose(self, layout: PageLayout, found: dict[str, ExtractedField], index: Optional[LabelIndex] = None) -> LabelIndex:
         """Replace the rules' ranked fields by the model's picks where it is confident (in place).
 
-        Fields constrain each other: a zero or negative amount is a total only on a credit note;
+        Fields constrain each other: a zero or negative amount (or one printed in parentheses) is
+        a total only on a credit note;
         subtotal + tax = total decides between near-equally likely amounts; the invoice number and
         the PO number are two different numbers.
         """
-        index = LabelIndex(layout)
+        index = index or LabelIndex(layout)
         rules = rule_values(found)
-        cash = index.has_label(_CASH_LABELS)
+        typed = found.get("document_type")
+        cash = is_cash_sale(layout) or (
+            (typed is None or typed.value != "invoice") and index.has_label(_CASH_LABELS)
+        )
         options: dict[str, list[tuple[float, ValueCandidate]]] = {}
         for name in RANKED_FIELDS:
             if name not in self.sessions or name not in rules:
                 continue  # the model re-decides what the rules found; it never invents a field the page may not print
             if cash and name in AMOUNT_FIELDS:
-                continue  # tendered, change, rounding: the rules' receipt arithmetic decides (no such training documents)
+                # the rules read tendered, change or rounding amounts, or a document not read as
+                # an invoice names them: the rules' receipt arithmetic decides (no such training
+                # documents). On an invoice, "Cash in Advance" or "Paid" words are no cash sale.
+                continue
             cands, probs = self.scores(layout, index, name, rules)
             threshold = self.thresholds.get(name, 0.5)
             ranked = sorted(((p, c) for p, c in zip(probs, cands) if p >= threshold), key=lambda pc: -pc[0])
             if name == "total" and not index.credit_note:
-                ranked = [(p, c) for p, c in ranked if isinstance(c.value, Decimal) and c.value > 0]
+                ranked = [(p, c) for p, c in ranked if isinstance(c.value, Decimal) and c.value > 0 and not c.in_parentheses]
             seen: set[object] = set()
             options[name] = [(p, c) for p, c in ranked if not (c.value in seen or seen.add(c.value))][:_TOP]
         picks = _consistent_amounts(options, rules)
@@ -105,8 +113,8 @@ class Ranker:
         return index
 
 
-#: Vocabulary fields of a cash sale (receipts: tendered, change, a rounded total), on which the
-#: amount models were not trained; subtotal + tax = total would prefer the unrounded total.
+#: Vocabulary fields of a cash sale (tendered, change, a rounded total), on which the amount
+#: models were not trained; subtotal + tax = total would prefer the unrounded total.
 _CASH_LABELS = ("tendered", "change", "rounding")
 #: Alternatives per field considered in the joint choice.
 _TOP = 3
@@ -117,8 +125,8 @@ _CENT = Decimal("0.015")
 
 def _consistent_amounts(options: dict[str, list[tuple[float, ValueCandidate]]], rules: dict[str, object]) -> dict[str, tuple[float, ValueCandidate]]:
     """Total, subtotal and tax chosen together: the likeliest combination, where one in which
-    subtotal + tax = total counts :data:`_CONSISTENT_BONUS` more (a field the model leaves open
-    keeps the rules' value in the sum)."""
+    subtotal + tax = total with a non-zero tax counts :data:`_CONSISTENT_BONUS` more (a field the
+    model leaves open keeps the rules' value in the sum)."""
     names = [n for n in AMOUNT_FIELDS if options.get(n)]
     if not names:
         return {}
@@ -127,7 +135,9 @@ def _consistent_amounts(options: dict[str, list[tuple[float, ValueCandidate]]], 
         chosen = dict(zip(names, combo))
         score = sum(math.log(max(p, 1e-6)) for p, _ in combo)
         value = {n: chosen[n][1].value if n in chosen else rules.get(n) for n in AMOUNT_FIELDS}
-        if all(isinstance(value[n], Decimal) for n in AMOUNT_FIELDS):
+        if all(isinstance(value[n], Decimal) for n in AMOUNT_FIELDS) and value["tax"] != 0:
+            # a zero tax proves nothing: any amount "adds up" to itself (a net amount after a
+            # commission or discount would pass for the total)
             if abs(value["subtotal"] + value["tax"] - value["total"]) <= _CENT:  # type: ignore[operator]
                 score += _CONSISTENT_BONUS
         if score > best[0]:

@@ -83,6 +83,9 @@ class PageLayout:
     page_height: dict[int, float]
     page_width: dict[int, float]
     line_height: float
+    #: Results computed once per document and shared by the field finders (the rules' amount
+    #: labels are read by the amounts and by the ranker's receipt guard).
+    memo: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     def row_of(self, seg: Seg) -> Row:
         return self.rows[seg.row]
