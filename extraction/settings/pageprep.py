@@ -32,6 +32,14 @@ class PagePrepSettings(Settings):
     min_skew_deg: float = Field(
         1.0, ge=0.0, le=10.0, description="smallest tilt, in degrees, that is corrected (smaller ones cost a resampling for nothing)"
     )
+    trim: bool = Field(
+        True,
+        description=(
+            "after levelling or flattening, trim the canvas to the ink plus `PAGE_TRIM_MARGIN` character heights "
+            "(the wedges a turn uncovers would make the text smaller for OCR)"
+        ),
+    )
+    trim_margin: float = Field(3.0, ge=0.0, le=50.0, description="margin kept around the ink when trimming, in character heights")
     perspective: bool = Field(
         True, description="flatten a page photographed at an angle when its four edges stand out against the background"
     )
