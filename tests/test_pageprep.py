@@ -284,9 +284,9 @@ def test_an_undecided_page_read_up_and_down_tries_both_quarter_turns(receipt_ima
 
 
 @pytest.mark.parametrize("degrees", [5.0, -5.0])
-def test_a_levelled_page_is_trimmed_to_its_text(preparer, receipt_image, degrees):
+def test_a_levelled_page_is_trimmed_to_its_text(receipt_image, degrees):
     tilted = receipt_image.rotate(degrees, expand=True, resample=Image.Resampling.BICUBIC, fillcolor=PAPER)
-    plan = preparer.plan(tilted)
+    plan = PagePreparer(PagePrepSettings(trim=True)).plan(tilted)
     levelled = apply(tilted, plan.transform, plan.fill)
     untrimmed = PagePreparer(PagePrepSettings(trim=False)).plan(tilted).transform.size
     # Not larger than the tilted photo (levelling without trimming grows the canvas again) ...
@@ -301,7 +301,8 @@ def test_a_levelled_page_is_trimmed_to_its_text(preparer, receipt_image, degrees
     assert rows.min() > 0 and columns.min() > 0 and rows.max() < levelled.height - 1 and columns.max() < levelled.width - 1
 
 
-def test_trimming_can_be_turned_off(receipt_image):
+def test_trimming_is_off_by_default_and_can_be_turned_off(receipt_image):
+    assert PagePrepSettings().trim is False
     tilted = receipt_image.rotate(5.0, expand=True, resample=Image.Resampling.BICUBIC, fillcolor=PAPER)
     plan = PagePreparer(PagePrepSettings(trim=False)).plan(tilted)
     assert plan.transform.size[0] > tilted.width  # the canvas grown by the turn, wedges and all
