@@ -232,3 +232,77 @@ def test_a_readable_page_keeps_its_confidences(receipt_image):
     result = Pipeline(FakeOcr(), FakeExtractor(), Limits()).extract_bytes(samplegen.image_bytes(receipt_image, "PNG"))
     assert result.page_corrections[0].readable and not result.warnings
     assert result.fields["vendor_name"].confidence == 0.5
+
+
+def _upright_reader(receipt_image: Image.Image, images: list[Image.Image]):
+    """A fake OCR that reads the upright receipt confidently and anything else badly."""
+
+    def recognize(page: PageImage) -> list[Line]:
+        images.append(page.image)
+        upright = page.image.size == receipt_image.size and np.array_equal(np.asarray(page.image), np.asarray(receipt_image))
+        return [Line.from_text("TOTAL 15.90", (0, 0, 100, 20), 0.95 if upright else 0.4)]
+
+    return recognize
+
+
+def test_a_page_too_faint_to_decide_is_turned_when_it_reads_badly(receipt_image, monkeypatch):
+    from extraction.pageprep import preparer as preparer_module
+
+    # The analysis finds too few characters to tell which way up the page is.
+    monkeypatch.setattr(preparer_module, "measure", lambda blobs: None)
+    images: list[Image.Image] = []
+    read = PagePreparer(PagePrepSettings(upscale=False)).read(PageImage(1, _turned(receipt_image, 180)), _upright_reader(receipt_image, images))
+    assert len(images) == 2  # as received, then the other way up
+    assert read.correction.rotation == 180 and read.lines[0].confidence == 0.95 and read.correction.readable
+
+
+def test_a_page_too_faint_to_decide_that_reads_well_is_read_once(receipt_image, monkeypatch):
+    from extraction.pageprep import preparer as preparer_module
+
+    monkeypatch.setattr(preparer_module, "measure", lambda blobs: None)
+    images: list[Image.Image] = []
+    read = PagePreparer(PagePrepSettings(upscale=False)).read(PageImage(1, receipt_image), _upright_reader(receipt_image, images))
+    assert len(images) == 1 and read.correction.rotation == 0
+
+
+def test_an_undecided_page_read_up_and_down_tries_both_quarter_turns(receipt_image, monkeypatch):
+    from extraction.pageprep import preparer as preparer_module
+
+    monkeypatch.setattr(preparer_module, "measure", lambda blobs: None)
+    images: list[Image.Image] = []
+    upright_reader = _upright_reader(receipt_image, images)
+
+    def recognize(page: PageImage) -> list[Line]:
+        lines = upright_reader(page)
+        if len(images) == 1:  # as received: the page still sideways, read as tall lines
+            return [Line.from_text("TOTAL 15.90", (0, 0, 20, 100), 0.97)]
+        return lines
+
+    sideways = _turned(receipt_image, 90)
+    read = PagePreparer(PagePrepSettings(upscale=False)).read(PageImage(1, sideways), recognize)
+    assert len(images) == 3 and read.correction.rotation == 270 and read.lines[0].confidence == 0.95
+
+
+@pytest.mark.parametrize("degrees", [5.0, -5.0])
+def test_a_levelled_page_is_trimmed_to_its_text(receipt_image, degrees):
+    tilted = receipt_image.rotate(degrees, expand=True, resample=Image.Resampling.BICUBIC, fillcolor=PAPER)
+    plan = PagePreparer(PagePrepSettings(trim=True)).plan(tilted)
+    levelled = apply(tilted, plan.transform, plan.fill)
+    untrimmed = PagePreparer(PagePrepSettings(trim=False)).plan(tilted).transform.size
+    # Not larger than the tilted photo (levelling without trimming grows the canvas again) ...
+    assert levelled.width * levelled.height < 0.95 * untrimmed[0] * untrimmed[1]
+    assert levelled.width <= tilted.width and levelled.height <= tilted.height
+    # ... and every character is still on it, away from the edges.
+    ink = np.asarray(levelled.convert("L")) < 128
+    rows, columns = np.nonzero(ink)
+    original_rows, original_columns = np.nonzero(np.asarray(receipt_image.convert("L")) < 128)
+    assert rows.max() - rows.min() >= 0.97 * (original_rows.max() - original_rows.min())
+    assert columns.max() - columns.min() >= 0.97 * (original_columns.max() - original_columns.min())
+    assert rows.min() > 0 and columns.min() > 0 and rows.max() < levelled.height - 1 and columns.max() < levelled.width - 1
+
+
+def test_trimming_is_off_by_default_and_can_be_turned_off(receipt_image):
+    assert PagePrepSettings().trim is False
+    tilted = receipt_image.rotate(5.0, expand=True, resample=Image.Resampling.BICUBIC, fillcolor=PAPER)
+    plan = PagePreparer(PagePrepSettings(trim=False)).plan(tilted)
+    assert plan.transform.size[0] > tilted.width  # the canvas grown by the turn, wedges and all

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
+import numpy as np
 from PIL import Image
 
 from extraction.documents import PageImage
@@ -33,8 +34,8 @@ from extraction.pageprep import orientation as orient
 from extraction.pageprep import perspective, quality, upscale
 from extraction.pageprep.classifier import LineOrientationClassifier, shipped_model_path
 from extraction.pageprep.geometry import TextGeometry, measure
-from extraction.pageprep.ink import blobs_of_gray, character_blobs, working_gray
-from extraction.pageprep.transform import PageTransform, apply, quarter_turn
+from extraction.pageprep.ink import Blobs, blobs_of_gray, character_blobs, working_gray
+from extraction.pageprep.transform import PageTransform, apply, content_crop, quarter_turn
 from extraction.schema import PageCorrection
 from extraction.settings import load_settings
 from extraction.settings.pageprep import PagePrepSettings
@@ -55,6 +56,7 @@ class Plan:
     ocr_scale: float = 1.0
     fill: tuple[int, int, int] = (255, 255, 255)
     recheck: bool = False  # the upside-down vote was close: read both ways
+    undecided: bool = False  # orientation wanted but nothing to decide it from (no geometry, no vote)
     geometry: Optional[TextGeometry] = None
     upside_down: Optional[float] = None
 
@@ -98,12 +100,21 @@ class PagePreparer:
             plan, prepared = Plan(transform=PageTransform.identity(*page.image.size)), page
         prep_seconds = time.perf_counter() - started
         lines = self._recognize(prepared, plan.ocr_scale, recognize)
+        turns: tuple[int, ...] = ()
         if plan.recheck:
-            flipped_plan = _flipped(plan)
-            flipped = PageImage(number=page.number, image=apply(page.image, flipped_plan.transform, plan.fill))
-            flipped_lines = self._recognize(flipped, plan.ocr_scale, recognize)
-            if quality.reading_score(flipped_lines) > quality.reading_score(lines):
-                plan, prepared, lines = flipped_plan, flipped, flipped_lines
+            turns = (180,)
+        elif plan.undecided and not self._readable(lines):
+            # Nothing said which way up (too little clear text for the analysis) and the page
+            # read badly as it is: try it the other way up, or both quarter turns when its
+            # text ran up and down. Only unreadable pages pay for the extra readings.
+            turns = (90, 270) if quality.vertical_share(lines) > 0.5 else (180,)
+        best, base = self._score(lines), plan
+        for degrees in turns:
+            turned_plan = _turned(base, degrees)
+            turned = PageImage(number=page.number, image=apply(page.image, turned_plan.transform, plan.fill))
+            turned_lines = self._recognize(turned, plan.ocr_scale, recognize)
+            if self._score(turned_lines) > best:
+                plan, prepared, lines, best = turned_plan, turned, turned_lines, self._score(turned_lines)
         correction = PageCorrection(
             page=page.number,
             rotation=plan.rotation,  # type: ignore[arg-type]
@@ -134,15 +145,21 @@ class PagePreparer:
                 blobs = character_blobs(source)
         geometry = measure(blobs)
         plan.geometry = geometry
+        plan.undecided = settings.orientation and geometry is None
         if geometry is None or (geometry.vertical and not settings.orientation):
             return plan  # too little text to tell; or lines running up-down that may not be turned
         deskew = geometry.skew if settings.deskew and abs(geometry.skew) >= settings.min_skew_deg else 0.0
         quarter, upright = orient.upright_candidate(*source.size, geometry, deskew)
         plan.transform = plan.transform.then(upright.matrix, upright.size)
         plan.rotation, plan.deskew = quarter, deskew
+        if settings.trim and (deskew or plan.flattened):
+            trim = content_crop(upright, _ink_points(blobs), settings.trim_margin * geometry.text_height)
+            if trim is not None:
+                plan.transform = plan.transform.then(*trim)
         if settings.orientation:
             vote = orient.decide(source, blobs, geometry, upright, quarter, self.classifier(), settings.flip_threshold)
             plan.upside_down = vote.upside_down
+            plan.undecided = vote.upside_down is None and self.classifier() is not None
             if vote.upside_down is not None and settings.recheck_band > 0:
                 plan.recheck = abs(vote.upside_down - settings.flip_threshold) < settings.recheck_band
             if vote.rotation != quarter:
@@ -178,10 +195,21 @@ class PagePreparer:
         enlarged = PageImage(number=page.number, image=upscale.enlarge(page.image, scale))
         return upscale.shrink_lines(recognize(enlarged), scale)
 
+    def _readable(self, lines: list[Line]) -> bool:
+        confidence = quality.mean_confidence(lines)
+        sideways = quality.vertical_share(lines) > 0.5
+        return (confidence is None or confidence >= self.settings.min_confidence) and not sideways
+
+    @staticmethod
+    def _score(lines: list[Line]) -> float:
+        """Which of two readings of a page read more (a reading of text running up and down
+        counts for nothing: its lines are read one by one but the layout is lost)."""
+        return 0.0 if quality.vertical_share(lines) > 0.5 else quality.reading_score(lines)
+
     def _judged(self, read: PreparedRead) -> PreparedRead:
         confidence = quality.mean_confidence(read.lines)
         sideways = quality.vertical_share(read.lines) > 0.5
-        readable = (confidence is None or confidence >= self.settings.min_confidence) and not sideways
+        readable = self._readable(read.lines)
         if read.correction is None:
             read.correction = PageCorrection(page=read.page.number, width=read.page.image.width, height=read.page.image.height)
         read.correction.ocr_confidence = None if confidence is None else round(confidence, 3)
@@ -191,7 +219,25 @@ class PagePreparer:
         return read
 
 
+def _ink_points(blobs: Blobs, most: int = 20000) -> np.ndarray:
+    """Ink pixels of the analysis copy (every component: a logo or a ruling is content too), in
+    the pixels of the page it was made from; evenly sampled down to ``most``."""
+    ys, xs = np.nonzero(blobs.ink)
+    if len(xs) > most:
+        chosen = np.linspace(0, len(xs) - 1, most).astype(int)
+        xs, ys = xs[chosen], ys[chosen]
+    # A pixel of the copy covers 1/scale page pixels: both of its far corners count.
+    scale = max(blobs.scale, 1e-9)
+    corners = np.concatenate([np.stack([xs, ys], axis=1), np.stack([xs + 1, ys + 1], axis=1)]).astype(np.float64)
+    return corners / scale
+
+
 def _flipped(plan: Plan) -> Plan:
     """The same plan, the page turned by a further 180 degrees."""
-    turn, size = quarter_turn(*plan.transform.size, 180)
-    return dataclasses.replace(plan, transform=plan.transform.then(turn, size), rotation=(plan.rotation + 180) % 360)
+    return _turned(plan, 180)
+
+
+def _turned(plan: Plan, clockwise: int) -> Plan:
+    """The same plan, the page turned clockwise by a further 90, 180 or 270 degrees."""
+    turn, size = quarter_turn(*plan.transform.size, clockwise)
+    return dataclasses.replace(plan, transform=plan.transform.then(turn, size), rotation=(plan.rotation + clockwise) % 360)

@@ -118,3 +118,24 @@ def _as_quarter_turn(image: Image.Image, transform: PageTransform) -> Image.Imag
         if size == transform.size and np.allclose(matrix, transform.matrix):
             return image.transpose(method)
     return None
+
+
+def content_crop(mapping: PageTransform, points: np.ndarray, margin: float) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """The crop (a shift, and the new size) of ``mapping``'s canvas to the box around ``points``
+    (ink, in the pixels ``mapping`` reads), grown by ``margin`` pixels and kept inside the
+    canvas; None when the box is (nearly) the whole canvas.
+
+    Levelling a tilted page grows its canvas by the white wedges the turn uncovers (twice when
+    the photo was itself turned onto a larger canvas); OCR scales the whole canvas to its
+    detection size, so every wedge makes the characters it sees smaller.
+    """
+    if len(points) == 0:
+        return None
+    mapped = mapping.map_points(points)
+    width, height = mapping.size
+    left, top = np.maximum(np.floor(mapped.min(axis=0) - margin), 0.0)
+    right, bottom = np.minimum(np.ceil(mapped.max(axis=0) + margin), [width, height])
+    if right - left < 16 or bottom - top < 16 or (right - left) * (bottom - top) >= 0.98 * width * height:
+        return None
+    shift = np.array([[1.0, 0.0, -left], [0.0, 1.0, -top], [0.0, 0.0, 1.0]])
+    return shift, (int(right - left), int(bottom - top))
