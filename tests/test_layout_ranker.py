@@ -205,19 +205,19 @@ class _LargestAmountSession:
         return [None, [[0.1, 0.9] if v == top else [0.9, 0.1] for v in values]]
 
 
-def test_cash_words_keep_the_rules_amounts_only_off_invoices() -> None:
+def test_cash_words_keep_the_rules_amounts() -> None:
     from extraction.extractors.layout.ranker import Ranker
     from extraction.schema import ExtractedField
 
-    rows = [(50, 40, "Paid in cash"), (50, 300, "Total"), (700, 300, "40.00"), (50, 340, "Deposit"), (700, 340, "100.00")]
-    layout = build_layout(page(rows))
-    ranker = Ranker({"total": _LargestAmountSession()}, {"total": 0.5}, {})
-
-    def chosen(kind: str) -> str:
+    def chosen(rows: list, kind: str) -> str:
+        layout = build_layout(page(rows))
+        ranker = Ranker({"total": _LargestAmountSession()}, {"total": 0.5}, {})
         found = {"total": ExtractedField(value="40.00", text="40.00", confidence=0.8, page=1, bbox=[0, 0, 1, 1]),
                  "document_type": ExtractedField(value=kind, text="", confidence=0.8, page=1, bbox=[0, 0, 1, 1])}
         ranker.choose(layout, found)
         return str(found["total"].value)
 
-    assert chosen("receipt") == "40.00"  # a receipt naming cash: the rules decide
-    assert chosen("invoice") == "100.00"  # an invoice: the model decides
+    rows = [(50, 300, "Total"), (700, 300, "40.00"), (50, 340, "Deposit"), (700, 340, "100.00")]
+    assert chosen(rows, "invoice") == "100.00"  # no cash words: the model decides
+    cash = [(50, 40, "Paid in cash")] + rows
+    assert chosen(cash, "receipt") == "40.00" and chosen(cash, "invoice") == "40.00"  # the rules decide

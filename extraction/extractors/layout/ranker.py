@@ -20,7 +20,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Optional
 
-from extraction.extractors.layout.amounts import is_cash_sale
 from extraction.extractors.layout.candidates import AMOUNT_FIELDS, ID_FIELDS, RANKED_FIELDS, LabelIndex, ValueCandidate, candidates_for, feature_names
 from extraction.extractors.layout.labels import make_field
 from extraction.extractors.layout.rows import PageLayout
@@ -84,18 +83,16 @@ class Ranker:
         """
         index = index or LabelIndex(layout)
         rules = rule_values(found)
-        typed = found.get("document_type")
-        cash = is_cash_sale(layout) or (
-            (typed is None or typed.value != "invoice") and index.has_label(_CASH_LABELS)
-        )
+        cash = index.has_label(_CASH_LABELS)
         options: dict[str, list[tuple[float, ValueCandidate]]] = {}
         for name in RANKED_FIELDS:
             if name not in self.sessions or name not in rules:
                 continue  # the model re-decides what the rules found; it never invents a field the page may not print
             if cash and name in AMOUNT_FIELDS:
-                # the rules read tendered, change or rounding amounts, or a document not read as
-                # an invoice names them: the rules' receipt arithmetic decides (no such training
-                # documents). On an invoice, "Cash in Advance" or "Paid" words are no cash sale.
+                # tendered, change or rounding words, on any document: the rules' receipt arithmetic
+                # decides (the amount models had no such training documents; measured on the vrdu
+                # folds, letting the model decide on documents read as invoices took net amounts
+                # and commissions for totals on held-out systems)
                 continue
             cands, probs = self.scores(layout, index, name, rules)
             threshold = self.thresholds.get(name, 0.5)
