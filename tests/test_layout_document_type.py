@@ -10,12 +10,9 @@ import pytest
 from extraction.extractors.layout import document_type
 from extraction.extractors.layout.document_type import document_type_field
 from extraction.extractors.layout.rows import build_layout
-from extraction.layout import DocumentText, Line, PageText, sort_reading_order
+from tests.support.text_pages import rows_page as page
 
 
-def page(rows: list[tuple[float, float, str]], width: float = 1600, height: float = 2000) -> DocumentText:
-    lines = [Line.from_text(text, (x, y, x + 10 * len(text), y + 20)) for x, y, text in rows]
-    return DocumentText([PageText(1, width, height, sort_reading_order(lines), "text_layer")])
 
 
 ORDER = [

@@ -5,13 +5,9 @@ from __future__ import annotations
 from extraction.extractors.layout.amounts import amount_fields
 from extraction.extractors.layout.identifiers import identifier_fields
 from extraction.extractors.layout.rows import build_layout
-from extraction.layout import DocumentText, Line, PageText, sort_reading_order
+from tests.support.text_pages import rows_page as page
 
 
-def page(rows: list[tuple[float, float, str]], width: float = 1600, height: float = 2000) -> DocumentText:
-    """Lines from (x, y, text): 10 px per character, 20 px high."""
-    lines = [Line.from_text(text, (x, y, x + 10 * len(text), y + 20)) for x, y, text in rows]
-    return DocumentText([PageText(1, width, height, sort_reading_order(lines), "text_layer")])
 
 
 def test_order_number_under_its_label_when_no_invoice_number_is_printed() -> None:

@@ -14,13 +14,9 @@ from extraction.extractors.layout.candidates import LabelIndex, ValueCandidate, 
 from extraction.extractors.layout.extractor import RulesExtractor, extract_document
 from extraction.extractors.layout.ranker import MODEL_DIR, _consistent_amounts, _distinct_ids, load_ranker
 from extraction.extractors.layout.rows import build_layout
-from extraction.layout import DocumentText, Line, PageText, sort_reading_order
+from tests.support.text_pages import rows_page as page
 
 
-def page(rows: list[tuple[float, float, str]], width: float = 1600, height: float = 2000) -> DocumentText:
-    """Lines from (x, y, text): 10 px per character, 20 px high."""
-    lines = [Line.from_text(text, (x, y, x + 10 * len(text), y + 20)) for x, y, text in rows]
-    return DocumentText([PageText(1, width, height, sort_reading_order(lines), "text_layer")])
 
 
 INVOICE = [
