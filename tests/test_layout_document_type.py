@@ -13,8 +13,6 @@ from extraction.extractors.layout.rows import build_layout
 from tests.support.text_pages import rows_page as page
 
 
-
-
 ORDER = [
     (50, 40, "WXYZ Television"),
     (900, 40, "Contract #: 4257313"),

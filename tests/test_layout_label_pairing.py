@@ -8,8 +8,6 @@ from extraction.extractors.layout.rows import build_layout
 from tests.support.text_pages import rows_page as page
 
 
-
-
 def test_order_number_under_its_label_when_no_invoice_number_is_printed() -> None:
     layout = build_layout(page([
         (50, 40, "Broadcast Order"),

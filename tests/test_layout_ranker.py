@@ -17,8 +17,6 @@ from extraction.extractors.layout.rows import build_layout
 from tests.support.text_pages import rows_page as page
 
 
-
-
 INVOICE = [
     (50, 40, "ACME Supplies Ltd"),
     (900, 40, "Invoice No: INV-20417"),
