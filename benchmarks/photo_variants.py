@@ -14,6 +14,12 @@ field, the mean, and seconds per page (wall clock per document, and the page pre
 share). Variants are made deterministically (same documents, same pictures on every run), so
 runs before and after a change compare like with like.
 
+A variant never exceeds the service's page-pixel limit (``MAX_PAGE_PIXELS``, 40 MP): tilting
+a 35-megapixel scan onto a larger canvas, or laying it on a table, would otherwise push it over
+and the service would refuse it (``too_many_pixels``), so the table would score the limit and
+not the preparation. Such a variant is scaled down to the limit, as a camera's frame would hold
+it (``--no-fit`` keeps it as made).
+
 ``--limit N`` takes N documents evenly spread over ``--start``..``--stop`` of the manifest
 (so that a set ordered by layout keeps every layout).
 """
@@ -124,6 +130,8 @@ VARIANTS: dict[str, Variant] = {
     "skew1.5": _tilt(1.5),  # small tilts: where PAGE_MIN_SKEW_DEG was chosen
     "skew-2": _tilt(-2.0),
     "skew3": _tilt(3.0),
+    "skew-3": _tilt(-3.0),
+    "skew5": _tilt(5.0),
     "skew-5": _tilt(-5.0),
     "perspective": _perspective,
     "half": _half,
@@ -135,6 +143,24 @@ VARIANTS: dict[str, Variant] = {
 }
 
 
+def fit_pixels(image: Image.Image, max_pixels: int) -> Image.Image:
+    """``image`` scaled down (keeping its shape) so that it has at most ``max_pixels`` pixels."""
+    pixels = image.width * image.height
+    if pixels <= max_pixels:
+        return image
+    factor = (max_pixels / pixels) ** 0.5
+    size = (max(1, int(image.width * factor)), max(1, int(image.height * factor)))
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def page_pixel_limit() -> int:
+    """The service's page-pixel limit, as configured (``MAX_PAGE_PIXELS``)."""
+    from extraction.settings.base import load_settings
+    from extraction.settings.limits import Limits
+
+    return int(load_settings(Limits).max_page_pixels)
+
+
 def select(entries: list[dict], start: int, stop: Optional[int], limit: Optional[int]) -> list[dict]:
     """Image documents in ``start``..``stop``; ``limit`` of them, evenly spread."""
     chosen = [e for e in entries[start:stop] if str(e.get("file", "")).lower().endswith(IMAGE_SUFFIXES)]
@@ -143,8 +169,11 @@ def select(entries: list[dict], start: int, stop: Optional[int], limit: Optional
     return chosen
 
 
-def make_variants(dataset: Path, names: list[str], out: Path, start: int, stop: Optional[int], limit: Optional[int]) -> dict[str, Path]:
-    """One folder per variant under ``out``, each with its images and ``manifest.jsonl``."""
+def make_variants(
+    dataset: Path, names: list[str], out: Path, start: int, stop: Optional[int], limit: Optional[int], max_pixels: Optional[int] = None
+) -> dict[str, Path]:
+    """One folder per variant under ``out``, each with its images and ``manifest.jsonl``;
+    variants over ``max_pixels`` are scaled down to it (None: kept as made)."""
     entries = [json.loads(line) for line in (dataset / "manifest.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     chosen = select(entries, start, stop, limit)
     folders = {}
@@ -156,6 +185,8 @@ def make_variants(dataset: Path, names: list[str], out: Path, start: int, stop: 
             rng = np.random.default_rng([index, zlib.crc32(name.encode())])  # the same picture on every run
             with Image.open(dataset / entry["file"]) as source:
                 image = VARIANTS[name](source.convert("RGB"), rng)
+            if max_pixels is not None and name != "upright":  # the labelled page itself is never touched
+                image = fit_pixels(image, max_pixels)
             # Lossless, so that "upright" is the labelled set's own pixels and a page turned
             # back by a quarter turn is pixel for pixel the upright one: the scores then differ
             # only by what the preparation did (and the OCR cache replays the upright reading).
@@ -205,6 +236,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--workers", type=int, default=None, help="harness worker processes (default: all cores)")
     parser.add_argument("--ocr-cache", default=None, help="the harness's OCR cache folder (keyed by pixels and settings)")
     parser.add_argument("--keep", type=Path, default=None, help="write the variants here and keep them (default: a temporary folder)")
+    parser.add_argument("--no-fit", action="store_true", help="keep variants over the page-pixel limit as made (the service refuses them)")
     parser.add_argument("--out", type=Path, default=None, help="also write the scores as JSON here")
     args = parser.parse_args(argv)
     names = [name.strip() for name in args.variants.split(",") if name.strip()]
@@ -215,7 +247,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     results: dict[str, dict] = {}
     try:
         for dataset in args.datasets:
-            folders = make_variants(dataset, names, work, args.start, args.stop, args.limit)
+            max_pixels = None if args.no_fit else page_pixel_limit()
+            folders = make_variants(dataset, names, work, args.start, args.stop, args.limit, max_pixels)
             runs = score(folders, args.workers, args.ocr_cache)
             documents = next(iter(runs.values()))["documents"]
             print(table(runs, f"{dataset.name}: {documents} documents (entries {args.start}..{args.stop or 'end'}, limit {args.limit})"))

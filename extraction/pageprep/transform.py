@@ -13,6 +13,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
+#: How a levelled or flattened page is resampled (the one resampling it gets).
+RESAMPLING = cv2.INTER_CUBIC
+
 
 @dataclass(frozen=True)
 class PageTransform:
@@ -73,9 +76,9 @@ def apply(image: Image.Image, transform: PageTransform, fill: tuple[int, int, in
     pixels = np.asarray(image.convert("RGB"))
     matrix = transform.matrix
     if np.allclose(matrix[2], [0.0, 0.0, 1.0]):
-        out = cv2.warpAffine(pixels, matrix[:2], transform.size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
+        out = cv2.warpAffine(pixels, matrix[:2], transform.size, flags=RESAMPLING, borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
     else:
-        out = cv2.warpPerspective(pixels, matrix, transform.size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
+        out = cv2.warpPerspective(pixels, matrix, transform.size, flags=RESAMPLING, borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
     return Image.fromarray(out)
 
 

@@ -1,0 +1,56 @@
+"""The photo benchmark's variants stay within what the service accepts."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _benchmark():
+    spec = importlib.util.spec_from_file_location("photo_variants", ROOT / "benchmarks" / "photo_variants.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _dataset(tmp_path: Path, size: tuple[int, int]) -> Path:
+    folder = tmp_path / "set"
+    (folder / "images").mkdir(parents=True)
+    Image.new("RGB", size, (250, 250, 250)).save(folder / "images" / "a.png")
+    row = {"id": "a", "file": "images/a.png", "fields": {"total": "1.00"}}
+    (folder / "manifest.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_a_variant_over_the_pixel_limit_is_scaled_down_to_it(tmp_path):
+    bench = _benchmark()
+    dataset = _dataset(tmp_path, (300, 400))  # 120 000 pixels
+    limit = 125_000  # the page itself fits; tilted onto a larger canvas it would not
+    folders = bench.make_variants(dataset, ["upright", "skew-5"], tmp_path / "out", 0, None, None, max_pixels=limit)
+    with Image.open(folders["skew-5"] / "images" / "a.png") as tilted:
+        assert tilted.width * tilted.height <= limit
+        assert tilted.width > 300 * 0.95  # scaled down only as far as needed, shape kept
+    with Image.open(folders["upright"] / "images" / "a.png") as upright:
+        assert upright.size == (300, 400)
+
+
+def test_without_a_limit_the_tilted_canvas_grows(tmp_path):
+    bench = _benchmark()
+    dataset = _dataset(tmp_path, (300, 400))
+    folders = bench.make_variants(dataset, ["skew-5"], tmp_path / "out", 0, None, None, max_pixels=None)
+    with Image.open(folders["skew-5"] / "images" / "a.png") as tilted:
+        assert tilted.width * tilted.height > 300 * 400
+
+
+def test_fit_pixels_leaves_a_small_image_alone():
+    bench = _benchmark()
+    image = Image.new("RGB", (50, 80))
+    assert bench.fit_pixels(image, 10_000) is image
+    shrunk = bench.fit_pixels(Image.new("RGB", (200, 100)), 5_000)
+    assert shrunk.width * shrunk.height <= 5_000 and abs(shrunk.width / shrunk.height - 2.0) < 0.05
