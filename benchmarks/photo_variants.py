@@ -18,7 +18,9 @@ A variant never exceeds the service's page-pixel limit (``MAX_PAGE_PIXELS``, 40 
 a 35-megapixel scan onto a larger canvas, or laying it on a table, would otherwise push it over
 and the service would refuse it (``too_many_pixels``), so the table would score the limit and
 not the preparation. Such a variant is scaled down to the limit, as a camera's frame would hold
-it (``--no-fit`` keeps it as made).
+it; and one whose lossless PNG is over the document size limit (``MAX_DOCUMENT_BYTES``: a noisy
+40 MP photo on a table) is written as JPEG quality 95, as a phone sends it (``--no-fit`` keeps
+both as made).
 
 ``--limit N`` takes N documents evenly spread over ``--start``..``--stop`` of the manifest
 (so that a set ordered by layout keeps every layout).
@@ -153,6 +155,26 @@ def fit_pixels(image: Image.Image, max_pixels: int) -> Image.Image:
     return image.resize(size, Image.Resampling.LANCZOS)
 
 
+def encoded(image: Image.Image, max_bytes: Optional[int]) -> tuple[bytes, str]:
+    """The variant's file: lossless PNG, or JPEG quality 95 (as a phone sends it) when the PNG
+    is over the service's document size limit (a noisy 40 MP photo on a table is)."""
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", compress_level=1)
+    if max_bytes is None or buffer.tell() <= max_bytes:
+        return buffer.getvalue(), "png"
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, "JPEG", quality=95)
+    return buffer.getvalue(), "jpg"
+
+
+def document_byte_limit() -> int:
+    """The service's document size limit, as configured (``MAX_DOCUMENT_BYTES``)."""
+    from extraction.settings.base import load_settings
+    from extraction.settings.limits import Limits
+
+    return int(load_settings(Limits).max_document_bytes)
+
+
 def page_pixel_limit() -> int:
     """The service's page-pixel limit, as configured (``MAX_PAGE_PIXELS``)."""
     from extraction.settings.base import load_settings
@@ -170,10 +192,18 @@ def select(entries: list[dict], start: int, stop: Optional[int], limit: Optional
 
 
 def make_variants(
-    dataset: Path, names: list[str], out: Path, start: int, stop: Optional[int], limit: Optional[int], max_pixels: Optional[int] = None
+    dataset: Path,
+    names: list[str],
+    out: Path,
+    start: int,
+    stop: Optional[int],
+    limit: Optional[int],
+    max_pixels: Optional[int] = None,
+    max_bytes: Optional[int] = None,
 ) -> dict[str, Path]:
     """One folder per variant under ``out``, each with its images and ``manifest.jsonl``;
-    variants over ``max_pixels`` are scaled down to it (None: kept as made)."""
+    variants over ``max_pixels`` are scaled down to it, and written as JPEG when their PNG is over
+    ``max_bytes`` (None: kept as made)."""
     entries = [json.loads(line) for line in (dataset / "manifest.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     chosen = select(entries, start, stop, limit)
     folders = {}
@@ -190,8 +220,9 @@ def make_variants(
             # Lossless, so that "upright" is the labelled set's own pixels and a page turned
             # back by a quarter turn is pixel for pixel the upright one: the scores then differ
             # only by what the preparation did (and the OCR cache replays the upright reading).
-            file = f"images/{entry['id']}.png"
-            image.save(folder / file, "PNG", compress_level=1)
+            data, suffix = encoded(image, max_bytes if name != "upright" else None)
+            file = f"images/{entry['id']}.{suffix}"
+            (folder / file).write_bytes(data)
             rows.append(json.dumps({"id": entry["id"], "file": file, "fields": entry["fields"]}, ensure_ascii=False))
         (folder / "manifest.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
         folders[name] = folder
@@ -247,8 +278,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     results: dict[str, dict] = {}
     try:
         for dataset in args.datasets:
-            max_pixels = None if args.no_fit else page_pixel_limit()
-            folders = make_variants(dataset, names, work, args.start, args.stop, args.limit, max_pixels)
+            max_pixels, max_bytes = (None, None) if args.no_fit else (page_pixel_limit(), document_byte_limit())
+            folders = make_variants(dataset, names, work, args.start, args.stop, args.limit, max_pixels, max_bytes)
             runs = score(folders, args.workers, args.ocr_cache)
             documents = next(iter(runs.values()))["documents"]
             print(table(runs, f"{dataset.name}: {documents} documents (entries {args.start}..{args.stop or 'end'}, limit {args.limit})"))

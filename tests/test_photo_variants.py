@@ -54,3 +54,12 @@ def test_fit_pixels_leaves_a_small_image_alone():
     assert bench.fit_pixels(image, 10_000) is image
     shrunk = bench.fit_pixels(Image.new("RGB", (200, 100)), 5_000)
     assert shrunk.width * shrunk.height <= 5_000 and abs(shrunk.width / shrunk.height - 2.0) < 0.05
+
+
+def test_a_variant_over_the_size_limit_is_written_as_jpeg(tmp_path):
+    bench = _benchmark()
+    noisy = Image.effect_noise((200, 200), 80).convert("RGB")
+    data, suffix = bench.encoded(noisy, max_bytes=20_000)
+    assert suffix == "jpg" and data[:2] == b"\xff\xd8"
+    data, suffix = bench.encoded(noisy, max_bytes=None)
+    assert suffix == "png"
