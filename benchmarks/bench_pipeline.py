@@ -4,7 +4,8 @@ Prints, for the shipped samples and (when present) the first N SROIE receipts of
 ``../shared/datasets/sroie-dev``: worker ready time (imports and settings; the CPU engines load
 in the background as in the handler, ``--foreground`` to build them first) and when the engines
 were loaded, per-stage
-latency (p50/p95), seconds per document end to end, the OCR engine alone on the same
+latency (p50/p95), seconds per document end to end and the CPU time per page (on a loaded
+machine wall time grows with the load; CPU time is what the page needed), the OCR engine alone on the same
 images (to show the pipeline's own overhead), and peak RSS.
 """
 
@@ -91,9 +92,12 @@ def main() -> None:
     ocr_alone: dict[str, list[float]] = {}
     ocr_docs_total: dict[str, list[float]] = {}  # pipeline totals of the documents that needed OCR
     pages_per_group: dict[str, int] = {}
+    cpu_ms: dict[str, list[float]] = {}  # this process's CPU time per document (every thread of it)
     for group, doc_id, path in _documents(args):
         data = path.read_bytes()
+        cpu_before = time.process_time()
         result = pipeline.extract_bytes(data, doc_id=doc_id)
+        cpu_ms.setdefault(group, []).append((time.process_time() - cpu_before) * 1000)
         stages = per_group.setdefault(group, {})
         for stage, ms in result.timings_ms.items():
             stages.setdefault(stage, []).append(ms)
@@ -118,7 +122,10 @@ def main() -> None:
     print()
     for group, stages in per_group.items():
         totals = stages["total"]
-        line = f"{group}: {statistics.mean(totals) / 1000:.3f} s per document, {sum(totals) / pages_per_group[group]:.1f} ms per page"
+        line = (
+            f"{group}: {statistics.mean(totals) / 1000:.3f} s per document, {sum(totals) / pages_per_group[group]:.1f} ms per page"
+            f" ({sum(cpu_ms[group]) / pages_per_group[group]:.1f} ms of CPU)"
+        )
         if group in ocr_alone:
             alone = statistics.mean(ocr_alone[group])
             with_ocr = statistics.mean(ocr_docs_total[group])

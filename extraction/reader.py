@@ -41,6 +41,7 @@ def resident_mb() -> Optional[float]:
 
 def serve() -> int:
     from extraction.framing import protocol_streams, serve_requests
+    from extraction.memory import release_freed_memory
 
     requests, replies = protocol_streams()
     from extraction.logs import setup_logging
@@ -59,6 +60,7 @@ def serve() -> int:
             raise RuntimeError("read before init")
         prepared = lane.read_document(request["doc_id"], request["data"], request["options"], request["password"])
         error, prepared.error = prepared.error, None
+        release_freed_memory()  # before measuring: the worker retires readers by what they really hold
         reply = {"ok": True, "prepared": prepared, "error": None if error is None else (error.code.value, error.message)}
         return {**reply, "rss_mb": resident_mb()}
 

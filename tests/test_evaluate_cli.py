@@ -239,3 +239,26 @@ def test_default_workers_is_one_with_a_gpu_engine(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setitem(engines.OCR_ENGINES, "cpu-ocr", engines.EngineSpec("x:Y", "x:available", gpu=False))
     assert default_workers("cpu-ocr", "gpu-model") == 1
     assert default_workers("cpu-ocr", "cpu-model") == (os.cpu_count() or 1)
+
+
+class BusyPipeline(FakePipeline):
+    """Spends about 60 ms of CPU on each document, and sleeps 60 ms more (wall time, no CPU)."""
+
+    def extract_bytes(self, data: bytes, doc_id: str = "doc", fields: Any = None, options: Any = None) -> DocumentResult:
+        import time
+
+        started = time.process_time()
+        while time.process_time() - started < 0.06:
+            pass
+        time.sleep(0.06)
+        return super().extract_bytes(data, doc_id, fields, options)
+
+
+def test_cpu_time_per_document_is_reported_apart_from_wall_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = make_dataset(tmp_path / "tiny")
+    out = tmp_path / "report.json"
+    assert main([str(data), "--workers", "1", "--out", str(out), "--no-progress"], factory=BusyPipeline) == 0
+    run = json.loads(out.read_text())["runs"]["tiny [fake-ocr + fake-extractor]"]
+    assert 0.055 <= run["cpu_seconds_per_document"] < run["seconds_per_document"]
+    assert run["seconds_per_document"] >= 0.115
+    assert "s of CPU" in capsys.readouterr().out

@@ -36,7 +36,7 @@ DEFAULTS = {
     RapidOcrSettings: {
         "det_limit_type": "max", "det_limit_side_len": 1280, "use_cls": False, "det_box_thresh": None, "det_thresh": None,
         "det_unclip_ratio": None, "text_score": None, "max_side_len": None, "threads": None, "rec_model": None,
-        "word_boxes": True, "respace": True, "crop_pad": 0.0, "runtime": "auto", "precision": "f32",
+        "word_boxes": True, "respace": True, "crop_pad": 0.0, "runtime": "auto", "precision": "auto",
         "openvino_cache_dir": None, "rec_batch_size": None, "det_min_short_side": 0,
     },
     ConcurrencySettings: {"document_concurrency": None, "reader_max_rss_mb": 0},

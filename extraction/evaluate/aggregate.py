@@ -70,6 +70,7 @@ def score_dataset(dataset: Dataset, records: list[dict[str, Any]], wall_s: float
         "mean": mean_over_fields(fields),
         "latency_ms": latency(ok),
         "seconds_per_document": _seconds_per_document(ok),
+        "cpu_seconds_per_document": _cpu_seconds_per_document(ok),
         "wall_seconds": round(wall_s, 2),
         "calibration": calibration(outcomes),
     }
@@ -101,6 +102,13 @@ def latency(records: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
 def _seconds_per_document(records: list[dict[str, Any]]) -> Optional[float]:
     walls = [r["wall_ms"] for r in records if "wall_ms" in r]
     return round(sum(walls) / len(walls) / 1000.0, 3) if walls else None
+
+
+def _cpu_seconds_per_document(records: list[dict[str, Any]]) -> Optional[float]:
+    """CPU time of the process that read each document (all its threads): on a machine shared
+    with other work, wall time says how much of a core a run got, CPU time what it needed."""
+    cpus = [r["cpu_ms"] for r in records if "cpu_ms" in r]
+    return round(sum(cpus) / len(cpus) / 1000.0, 3) if cpus else None
 
 
 # ---------------------------------------------------------------------- error rows and OCR context

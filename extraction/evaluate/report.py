@@ -31,9 +31,10 @@ def markdown(report: dict[str, Any]) -> str:
     parts: list[str] = []
     for key, run in report["runs"].items():
         spd = run.get("seconds_per_document")
+        cpu = run.get("cpu_seconds_per_document")
         parts.append(
             f"### {key}\n\n{run['documents']} documents, {run['failed']} failed, "
-            f"{_num(spd, 2)} s/document (pipeline), {run['wall_seconds']:.1f} s wall with {report['settings']['workers']} worker(s)"
+            f"{_num(spd, 2)} s/document (pipeline; {_num(cpu, 2)} s of CPU), {run['wall_seconds']:.1f} s wall with {report['settings']['workers']} worker(s)"
             + (f"; OCR replayed from cache for {run['ocr_cache_hits']} (latency not the engine's)" if run.get("ocr_cache_hits") else "")
             + "\n"
         )

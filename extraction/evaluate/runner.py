@@ -115,6 +115,7 @@ def run_document(
         _DESCRIBED = True
     record["started_at"] = time.time()
     started = time.perf_counter()
+    cpu_started = time.process_time()
     lines: Optional[list[list[Any]]] = None
     try:
         if ocr_source == "dataset":
@@ -138,6 +139,7 @@ def run_document(
         record["finished_at"] = time.time()
         return record
     record["wall_ms"] = (time.perf_counter() - started) * 1000.0
+    record["cpu_ms"] = (time.process_time() - cpu_started) * 1000.0
     record["status"] = result.status
     record["error"] = result.error.model_dump() if result.error is not None else None
     record["fields"] = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 from typing import Iterable, Optional
 
@@ -83,7 +84,13 @@ def find_dates(text: str, order: DateOrder = "auto", *, year_first: str = "YMD")
     ``order`` applies to numeric day/month pairs: "DMY" or "MDY" force a reading; "auto"
     reads day-first unless only month-first is valid, and flags the choice as ambiguous.
     ``year_first`` ("YMD" or "YDM") reads year-first numeric dates; "2018-29-05" is always YDM.
+    Memoised like ``find_amounts``: the same lines are read by several finders.
     """
+    return list(_find_dates(text, order, year_first))
+
+
+@lru_cache(maxsize=16384)
+def _find_dates(text: str, order: DateOrder, year_first: str) -> tuple[ParsedDate, ...]:
     folded = fold(text)
     found: list[ParsedDate] = []
     for kind, pattern in _PATTERNS:
@@ -102,7 +109,7 @@ def find_dates(text: str, order: DateOrder = "auto", *, year_first: str = "YMD")
             found.append(
                 ParsedDate(parsed[0], parsed[1], parsed[2], text[m.start() : m.end()], m.start(), m.end())
             )
-    return sorted(found, key=lambda p: p.start)
+    return tuple(sorted(found, key=lambda p: p.start))
 
 
 def _interpret(kind: str, m: re.Match[str], order: DateOrder, year_first: str = "YMD") -> Optional[tuple[date, bool, str]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Optional
 
@@ -71,7 +72,14 @@ def find_amounts(text: str) -> list[AmountMatch]:
     """Every number in ``text`` read as an amount, left to right (years and ids included).
 
     Callers filter by context (``has_decimals``, position, keywords); this function only reads.
+    Memoised: each field's finder, the table reader and the ranker read the same lines again
+    (about nine calls per distinct line on invoices), and the matches are immutable.
     """
+    return list(_find_amounts(text))
+
+
+@lru_cache(maxsize=16384)
+def _find_amounts(text: str) -> tuple[AmountMatch, ...]:
     matches: list[AmountMatch] = []
     for m in _NUMBER.finditer(text):
         num = m.group("num").strip()
@@ -91,7 +99,7 @@ def find_amounts(text: str) -> list[AmountMatch]:
         if negative:
             value = -value
         matches.append(AmountMatch(value=value, start=m.start(), end=m.end(), text=m.group(0), has_decimals=has_dec))
-    return matches
+    return tuple(matches)
 
 
 #: No receipt or invoice amount reaches this; longer digit runs are ids, not money.

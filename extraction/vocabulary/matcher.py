@@ -101,6 +101,7 @@ class Matcher:
         # the same words recur across documents: the answers depend on the text alone.
         self._answers = lru_cache(maxsize=MEMO_TEXTS)(self._match_uncached)
         self._closest = lru_cache(maxsize=MEMO_TEXTS)(self._closest_uncached)
+        self._buckets: dict[tuple[str, int, int], list[str]] = {}
 
     # ------------------------------------------------------------------ public
 
@@ -237,14 +238,16 @@ class Matcher:
     def _closest_uncached(self, key: str) -> Optional[tuple[str, int]]:
         """The label skeleton nearest ``key`` within its allowed slips, and the distance."""
         slips = 2 if len(key) >= FUZZY_TWO_SLIPS_CHARS else 1
-        choices = _bucket(self._fuzzy_keys, key[0], len(key), slips)
+        bucket = (key[0], len(key), slips)
+        choices = self._buckets.get(bucket)
+        if choices is None:  # a dict of its own: an lru_cache would hash the whole key tuple per call
+            choices = self._buckets[bucket] = _bucket(self._fuzzy_keys, *bucket)
         if not choices:
             return None
         best = process.extractOne(key, choices, scorer=Levenshtein.distance, score_cutoff=slips)
         return None if best is None else (best[0], int(best[1]))
 
 
-@lru_cache(maxsize=2048)
 def _bucket(keys: tuple[str, ...], first: str, length: int, slips: int) -> list[str]:
     """Label skeletons that start like ``first`` and are within ``slips`` of ``length`` long."""
     return [k for k in keys if k[0] == first and abs(len(k) - length) <= slips]
