@@ -24,3 +24,11 @@ def test_shipped_curves_load_and_the_extractor_can_run_without_them() -> None:
     assert set(load_curves()) >= {"date", "total"}
     assert RulesExtractor(calibration=False).curves == {}
     assert "total" in RulesExtractor().describe()["calibrated_fields"]
+
+
+def test_fit_curve_keeps_a_tied_raw_value_in_one_bin() -> None:
+    # most answers share one raw score (0.8) and are right 4 times in 5; a few lower ones are right 2 in 3
+    pairs = [(0.6, i % 3 != 0) for i in range(60)] + [(0.8, i % 5 != 0) for i in range(340)]
+    curve = fit_curve(pairs)
+    assert abs(calibrate("f", 0.8, {"f": curve}) - 0.8) < 0.03
+    assert abs(calibrate("f", 0.6, {"f": curve}) - 0.667) < 0.05

@@ -40,15 +40,25 @@ def calibrate(field: str, raw: float, curves: Optional[dict[str, list[tuple[floa
 
 
 def fit_curve(pairs: list[tuple[float, bool]], bins: int = 8) -> list[tuple[float, float]]:
-    """Isotonic (pool-adjacent-violators) fit over quantile bins, with add-one smoothing."""
+    """Isotonic (pool-adjacent-violators) fit over quantile bins, with add-one smoothing.
+
+    Bins never split a raw value: rules give many fields one fixed confidence (most addresses
+    score exactly 0.8), and cutting such a run into bins sorts its wrong answers into one bin
+    and its right ones into the next, so the fit pooled the wrong ones with the lower scores and
+    promised 0.33 where answers were right two times in three."""
     pairs = sorted(pairs)
     if not pairs:
         return []
     size = max(1, len(pairs) // bins)
-    blocks = []  # [sum_x, correct, count]
-    for start in range(0, len(pairs), size):
-        chunk = pairs[start : start + size]
+    blocks: list[list[float]] = []  # [sum_x, correct, count]
+    start = 0
+    while start < len(pairs):
+        end = start
+        while end < len(pairs) and (end - start < size or pairs[end][0] == pairs[end - 1][0]):
+            end += 1  # a bin goes on until it is full and its last raw value is complete
+        chunk = pairs[start:end]
         blocks.append([sum(x for x, _ in chunk), sum(1 for _, ok in chunk if ok), len(chunk)])
+        start = end
     merged: list[list[float]] = []
     for block in blocks:
         merged.append(block)
