@@ -146,20 +146,23 @@ def group_words_into_lines(words: Sequence[Word], split_gap: float = 2.5) -> lis
     """
     ordered = sorted(words, key=lambda w: ((w.bbox[1] + w.bbox[3]) / 2, w.bbox[0]))
     rows: list[list[Word]] = []
+    extents: list[list[float]] = []  # [top, bottom] of each row, kept as words join it
     for word in ordered:
         wy1, wy2 = word.bbox[1], word.bbox[3]
         w_h = max(wy2 - wy1, 1e-6)
         placed = False
-        for row in reversed(rows[-3:]):
-            ry1 = min(w.bbox[1] for w in row)
-            ry2 = max(w.bbox[3] for w in row)
+        for back in range(1, min(3, len(rows)) + 1):
+            row, extent = rows[-back], extents[-back]
+            ry1, ry2 = extent
             overlap = min(wy2, ry2) - max(wy1, ry1)
             if overlap > 0.5 * min(w_h, max(ry2 - ry1, 1e-6)) and not _collides(word, row):
                 row.append(word)
+                extent[0], extent[1] = min(ry1, wy1), max(ry2, wy2)
                 placed = True
                 break
         if not placed:
             rows.append([word])
+            extents.append([wy1, wy2])
     lines = [Line.from_words(segment) for row in rows for segment in _split_row(row, split_gap)]
     return sort_reading_order(lines)
 
@@ -172,9 +175,13 @@ def _collides(word: Word, row: Sequence[Word]) -> bool:
     merged into one row and interleaved ("Coolblue Weena 664 B.V.").
     """
     x1, x2 = word.bbox[0], word.bbox[2]
+    width = x2 - x1
     for other in row:
-        overlap = min(x2, other.bbox[2]) - max(x1, other.bbox[0])
-        narrower = max(min(x2 - x1, other.bbox[2] - other.bbox[0]), 1e-6)
+        ox1, ox2 = other.bbox[0], other.bbox[2]
+        if ox2 <= x1 or ox1 >= x2:
+            continue  # side by side: no overlap at all (most pairs)
+        overlap = (x2 if x2 < ox2 else ox2) - (x1 if x1 > ox1 else ox1)
+        narrower = max(min(width, ox2 - ox1), 1e-6)
         if overlap > 0.3 * narrower:
             return True
     return False

@@ -18,3 +18,26 @@ def test_boxes_of_many_characters_are_each_ones_box(rotation: int) -> None:
     assert many.shape == (50, 4)
     for row, box in zip(raw.tolist(), many.tolist()):
         assert tuple(box) == view.box(*row, 200 / 72)
+
+
+def test_character_boxes_read_in_one_pass_equal_pdfiums_own_helper() -> None:
+    """The direct pdfium loop gives exactly ``get_charbox(i, loose=True)`` for every character."""
+    from pathlib import Path
+
+    import pypdfium2 as pdfium
+
+    from extraction.documents import _loose_char_boxes
+
+    pdf = pdfium.PdfDocument((Path(__file__).resolve().parent.parent / "samples" / "invoice.pdf").read_bytes())
+    try:
+        textpage = pdf[0].get_textpage()
+        indexes = list(range(textpage.count_chars()))
+        assert len(indexes) > 50
+        boxes = _loose_char_boxes(textpage, indexes)
+        assert boxes.shape == (len(indexes), 4)
+        assert [tuple(row) for row in boxes.tolist()] == [textpage.get_charbox(i, loose=True) for i in indexes]
+        with pytest.raises(pdfium.PdfiumError):
+            _loose_char_boxes(textpage, [len(indexes) + 10])  # no such character: the helper's error
+        textpage.close()
+    finally:
+        pdf.close()

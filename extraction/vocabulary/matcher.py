@@ -132,7 +132,7 @@ class Matcher:
     ) -> tuple[LabelMatch, ...]:
         want_fields = set(fields) if fields is not None else None
         want_langs = list(languages) if languages is not None else None
-        tokens = tokenize(text)
+        tokens = _tokens(text)
         found: list[LabelMatch] = []
         pending: list[tuple[int, int, str]] = []
         for i, first in enumerate(tokens):
@@ -246,6 +246,11 @@ class Matcher:
             return None
         best = process.extractOne(key, choices, scorer=Levenshtein.distance, score_cutoff=slips)
         return None if best is None else (best[0], int(best[1]))
+
+
+@lru_cache(maxsize=MEMO_TEXTS)  # one text is asked about with several field and language filters
+def _tokens(text: str) -> tuple[Token, ...]:
+    return tuple(tokenize(text))
 
 
 def _bucket(keys: tuple[str, ...], first: str, length: int, slips: int) -> list[str]:

@@ -9,6 +9,7 @@ the vendor and address finders (:mod:`.vendor`, :mod:`.address`) and the table r
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
@@ -55,9 +56,14 @@ def make_field(value: Any, text: str, confidence: float, *, page: Optional[int],
 
 def classify(seg: Seg) -> tuple[Optional[str], Optional[re.Match[str]]]:
     """The label class of a line: the longest lexicon phrase among the amount-ish classes."""
+    return _classify_folded(seg.folded)
+
+
+@lru_cache(maxsize=65536)  # every amount finder classifies the same lines again
+def _classify_folded(folded: str) -> tuple[Optional[str], Optional[re.Match[str]]]:
     best: tuple[int, int, str, re.Match[str]] | None = None
     for rank, cls in enumerate(LABEL_CLASSES):
-        m = find_keyword(seg.folded, cls)
+        m = find_keyword(folded, cls)
         if m is None:
             continue
         key = (len(m.group(0)), -rank)
@@ -90,11 +96,14 @@ _CURRENCY_AFTER = re.compile(r"^\s?(?:[€$£]|(?:eur|usd|gbp|chf|inr|myr)\b)", 
 def money_in(text: str, start: int = 0) -> list[AmountMatch]:
     """Money-looking amounts in ``text`` after ``start``: decimals printed (or a currency mark
     beside a whole number: "Rs 1939"), not a percentage."""
+    return [a for a in _money_of(text) if a.start >= start]
+
+
+@lru_cache(maxsize=65536)  # every finder and the ranker read the money of the same lines
+def _money_of(text: str) -> tuple[AmountMatch, ...]:
     result = []
     dates = [(d.start, d.end) for d in find_dates(text)] if any(ch in text for ch in "./-") else []
     for a in find_amounts(text):
-        if a.start < start:
-            continue
         if any(ds < a.end and a.start < de for ds, de in dates):
             continue  # "21.05.14" is a date, not 21.05
         if not a.has_decimals and not (_CURRENCY_BEFORE.search(text[max(0, a.start - 5) : a.start + (len(a.text) - len(a.text.lstrip()))]) or _CURRENCY_AFTER.match(text[a.end : a.end + 4])):
@@ -103,4 +112,4 @@ def money_in(text: str, start: int = 0) -> list[AmountMatch]:
         if after.startswith("%"):
             continue
         result.append(a)
-    return result
+    return tuple(result)

@@ -70,13 +70,8 @@ class FuzzyMatch:
         return self._end
 
 
+@lru_cache(maxsize=65536)  # the same lines are asked about many times per document
 def find_keyword(text: str, group: str, sub: Optional[str] = None) -> Optional[re.Match[str] | FuzzyMatch]:
-    """Cached :func:`_find_keyword`: the same lines are asked about many times per document."""
-    return _find_keyword(text, group, sub)
-
-
-@lru_cache(maxsize=65536)
-def _find_keyword(text: str, group: str, sub: Optional[str] = None) -> Optional[re.Match[str] | FuzzyMatch]:
     """First (leftmost, then longest) lexicon phrase of ``group`` in ``text``; spans index the folded text.
 
     Folding keeps length for Latin text in practice (one combining mark dropped per letter), so
@@ -84,6 +79,8 @@ def _find_keyword(text: str, group: str, sub: Optional[str] = None) -> Optional[
     also match with one edit (two for 10+ letters): OCR misreads labels more often than values.
     """
     folded = fold(text)
+    if not _LETTER.search(folded):
+        return None  # every phrase holds a letter: amounts, dates and codes need no search
     exact = _pattern(group, sub).search(folded)
     if exact is not None:
         return exact
@@ -96,14 +93,24 @@ def _find_keyword(text: str, group: str, sub: Optional[str] = None) -> Optional[
         word = token.group(0)
         if len(word) < 7:
             continue
-        for phrase in long_words:
-            limit = 2 if len(phrase) >= 10 else 1
-            if abs(len(phrase) - len(word)) <= limit and _within(word, phrase, limit):
-                return FuzzyMatch(phrase, token.start(), token.end())
+        phrase = _near_phrase(word, group, sub)
+        if phrase is not None:
+            return FuzzyMatch(phrase, token.start(), token.end())
+    return None
+
+
+@lru_cache(maxsize=65536)  # a page's words recur across its lines and across the groups asked
+def _near_phrase(word: str, group: str, sub: Optional[str]) -> Optional[str]:
+    """The first long single-word phrase of the group within one edit of ``word`` (two for 10+ letters)."""
+    for phrase in _long_words(group, sub):
+        limit = 2 if len(phrase) >= 10 else 1
+        if abs(len(phrase) - len(word)) <= limit and _within(word, phrase, limit):
+            return phrase
     return None
 
 
 _TOKEN = re.compile(r"[a-z']+")
+_LETTER = re.compile(r"[^\W\d_]")
 
 #: Label groups read with OCR-slip tolerance; value words (payment methods, names, places) are not,
 #: or "Montant" would read as "contant" (cash).

@@ -7,6 +7,7 @@ a total), so both read the rows the same way.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from extraction.extractors.layout.lexicon import find_keyword, fold
@@ -22,14 +23,12 @@ def header_columns(row: Row) -> dict[str, tuple[float, float]]:
     # match on whole segments first (multi-word headers like "Prix unitaire"), then on words
     for unit in [(seg.line.text, seg.bbox) for seg in row.segs] + [(w.text, w.bbox) for w in words]:
         text, bbox = unit
-        folded = fold(text)
-        for name in ("quantity", "unit_price", "amount", "tax", "description"):
-            m = find_keyword(folded, f"line_header_{name}")
-            if m is None or name in columns:
+        for name, title_like in _column_names(text):
+            if name in columns:
                 continue
             if name == "amount" and "unit_price" in columns and columns["unit_price"][0] <= bbox[0] <= columns["unit_price"][1]:
                 continue
-            if len(m.group(0)) < 0.5 * len(folded.strip()) and len(folded.strip()) > 14:
+            if not title_like:
                 continue  # a sentence that merely contains the word
             columns[name] = (bbox[0], bbox[2])
     if "description" in columns and "quantity" in columns:
@@ -40,6 +39,24 @@ def header_columns(row: Row) -> dict[str, tuple[float, float]]:
     if len(main) >= 2 and ("amount" in columns or "unit_price" in columns):
         return columns
     return {}
+
+
+#: Column roles in the order a header's words are tried.
+COLUMN_ROLES = ("quantity", "unit_price", "amount", "tax", "description")
+
+
+@lru_cache(maxsize=65536)  # header rows are asked about by the table reader and every field finder
+def _column_names(text: str) -> tuple[tuple[str, bool], ...]:
+    """The column roles whose header words ``text`` holds, in :data:`COLUMN_ROLES` order, each
+    with whether the words are most of the text (a title) rather than part of a sentence."""
+    folded = fold(text)
+    length = len(folded.strip())
+    found = []
+    for name in COLUMN_ROLES:
+        m = find_keyword(folded, f"line_header_{name}")
+        if m is not None:
+            found.append((name, not (len(m.group(0)) < 0.5 * length and length > 14)))
+    return tuple(found)
 
 
 def is_table_header(row: Row) -> bool:
