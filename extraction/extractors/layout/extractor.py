@@ -27,6 +27,7 @@ from extraction.extractors.layout.address import drop_unpaired_quote, find_addre
 from extraction.extractors.layout.amounts import amount_fields, may_infer_subtotal, subtotal_from_items
 from extraction.extractors.layout.amounts_receipt import settle_paid_total
 from extraction.extractors.layout.candidates import LabelIndex
+from extraction.extractors.layout.commission import gross_total
 from extraction.extractors.layout.calibration import calibrate, load_curves
 from extraction.extractors.layout.header_fields import learned_anchor
 from extraction.extractors.layout.header_model import HeaderModel, load_model
@@ -142,6 +143,7 @@ def extract_document(
     found["document_type"] = doc_type
     if ranker is not None:  # the learned ranker picks among the printed values; the rules stay the fallback
         ranker.choose(layout, found, index)
+    gross_total(layout, found)  # gross - commission = net printed: the total is the gross
 
     infer_subtotal = may_infer_subtotal(found)
     items = extract_line_items(layout, found) if "line_items" in wanted or infer_subtotal else []
