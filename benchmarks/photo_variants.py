@@ -229,17 +229,27 @@ def make_variants(
     return folders
 
 
-def score(folders: dict[str, Path], workers: Optional[int], ocr_cache: Optional[str]) -> dict[str, dict]:
-    """Every variant folder scored in one harness run (engines load once per worker)."""
+def score(folders: dict[str, Path], workers: Optional[int], ocr_cache: Optional[str], errors: Optional[Path] = None) -> dict[str, dict]:
+    """Every variant folder scored in one harness run (engines load once per worker); with
+    ``errors``, the harness's error rows (wrong, missing, spurious fields with nearby OCR text)
+    are written there, one JSON line each, tagged with their variant."""
     from extraction.evaluate.cli import evaluate, parse_args
+    from extraction.evaluate.report import write_errors
 
     argv = [str(folder) for folder in folders.values()] + ["--no-progress"]
     if workers:
         argv += ["--workers", str(workers)]
     if ocr_cache:
         argv += ["--ocr-cache", ocr_cache]
-    report, _errors = evaluate(parse_args(argv))
+    if errors is not None:
+        argv += ["--errors", str(errors)]  # asks the harness for the OCR lines near each error
+    report, error_rows = evaluate(parse_args(argv))
     by_path = {run["path"]: run for run in report["runs"].values()}
+    if errors is not None:
+        variant_of = {key: name for name, folder in folders.items() for key, run in report["runs"].items() if run["path"] == str(folder)}
+        for row in error_rows:
+            row["variant"] = variant_of.get(row.get("run"))
+        write_errors(errors, error_rows)
     return {name: by_path[str(folder)] for name, folder in folders.items()}
 
 
@@ -269,6 +279,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--keep", type=Path, default=None, help="write the variants here and keep them (default: a temporary folder)")
     parser.add_argument("--no-fit", action="store_true", help="keep variants over the page-pixel limit as made (the service refuses them)")
     parser.add_argument("--out", type=Path, default=None, help="also write the scores as JSON here")
+    parser.add_argument("--errors", type=Path, default=None, help="write the wrong/missing fields here (JSON lines with nearby OCR text and the variant); "
+                        "with several datasets, one file each: NAME-DATASET.jsonl")
     args = parser.parse_args(argv)
     names = [name.strip() for name in args.variants.split(",") if name.strip()]
     unknown = [name for name in names if name not in VARIANTS]
@@ -280,7 +292,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         for dataset in args.datasets:
             max_pixels, max_bytes = (None, None) if args.no_fit else (page_pixel_limit(), document_byte_limit())
             folders = make_variants(dataset, names, work, args.start, args.stop, args.limit, max_pixels, max_bytes)
-            runs = score(folders, args.workers, args.ocr_cache)
+            errors = None
+            if args.errors is not None:
+                errors = args.errors if len(args.datasets) == 1 else args.errors.with_name(f"{args.errors.stem}-{dataset.name}{args.errors.suffix}")
+            runs = score(folders, args.workers, args.ocr_cache, errors)
             documents = next(iter(runs.values()))["documents"]
             print(table(runs, f"{dataset.name}: {documents} documents (entries {args.start}..{args.stop or 'end'}, limit {args.limit})"))
             print()

@@ -83,3 +83,29 @@ def test_find_amounts_does_not_make_date_parts_negative() -> None:
 def test_a_dash_glued_to_a_colon_is_a_separator_not_a_sign() -> None:
     assert [a.value for a in find_amounts("Total Payable: :-51.88")] == [Decimal("51.88")]
     assert [a.value for a in find_amounts("Rounding: -0.02")] == [Decimal("-0.02")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Total Payable: - 51.88", "Total Payable:- 51.88", "Total Payable :- 51.88", "Total Payable: -  51.88", "TOTAL:− 51.88"],
+)
+def test_a_spaced_dash_after_a_label_separator_is_punctuation(text: str) -> None:
+    assert [a.value for a in find_amounts(text)] == [Decimal("51.88")]
+    assert parse_amount(text) == Decimal("51.88")
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("-51.88", "-51.88"),
+        ("51.88-", "-51.88"),
+        ("(51.88)", "-51.88"),
+        ("- 51.88", "-51.88"),  # no label: a sign set apart is still a sign
+        ("Discount: -5.00", "-5.00"),  # glued to its digits: a sign
+        ("Total - 51.88", "-51.88"),  # no label separator before the dash
+        ("Refund: (51.88)", "-51.88"),
+        ("Change: 51.88-", "-51.88"),
+    ],
+)
+def test_real_negatives_stay_negative(text: str, value: str) -> None:
+    assert parse_amount(text) == Decimal(value)

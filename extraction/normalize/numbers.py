@@ -92,14 +92,28 @@ def _find_amounts(text: str) -> tuple[AmountMatch, ...]:
         if m.group("dash"):
             has_dec = True
         neg, trail = m.group("neg"), m.group("trail")
-        # "Total Payable: :-51.88": a dash glued to a colon is a separator, not a sign
-        negative = (neg in ("-", "−", "–") and (m.start() == 0 or not text[m.start() - 1].isalnum()) and text[m.start() - 1 : m.start()] != ":") or (
-            neg == "(" and trail == ")"
-        ) or (trail == "-" and not m.group("dash"))
+        negative = (neg in ("-", "−", "–") and not _separator_dash(text, m.start())) or (neg == "(" and trail == ")") or (
+            trail == "-" and not m.group("dash")
+        )
         if negative:
             value = -value
         matches.append(AmountMatch(value=value, start=m.start(), end=m.end(), text=m.group(0), has_decimals=has_dec))
     return tuple(matches)
+
+
+def _separator_dash(text: str, start: int) -> bool:
+    """Whether the dash at ``text[start]``, before an amount, is punctuation and not a minus sign.
+
+    A minus sign stands alone or follows a space: "-51.88", "Discount -5.00". A dash glued to
+    a word or to a label's colon ("Total Payable:-51.88") is a separator, and so is one that
+    follows a label's colon and is itself followed by a space ("Total Payable: - 51.88",
+    "Total Payable:- 51.88"): a sign is printed against its digits.
+    """
+    before = text[start - 1 : start]
+    if before and (before.isalnum() or before == ":"):
+        return True
+    spaced = text[start + 1 : start + 2].isspace()
+    return spaced and text[:start].rstrip().endswith(":")
 
 
 #: No receipt or invoice amount reaches this; longer digit runs are ids, not money.
