@@ -217,6 +217,8 @@ def test_report_shows_both_sides_and_the_gap(tmp_path: Path, capsys: pytest.Capt
     text = capsys.readouterr().out
     assert "| total | 1.000 | 0.500 | +0.500 |" in text
     assert "tune = side A (6 documents, 3 groups); held-out = side B (6 documents, 3 groups)" in text
+    # confidence per side: all six tune totals right at 0.9, three of six held-out ones
+    assert "| [0.8, 0.95) | 6 | 1.000 | 0.900 | 6 | 0.500 | 0.900 |" in text
 
 
 def test_swap_and_side_run_only_that_side(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -261,6 +263,10 @@ def test_pooled_sides_over_two_datasets(tmp_path: Path, capsys: pytest.CaptureFi
     assert pooled["sides"]["heldout"]["documents"] == 7
     assert pooled["sides"]["heldout"]["fields"]["total"]["correct"] == 4  # 3 of one's 6, and y
     assert pooled["sides"]["tune"]["groups"] == 3  # layout 1 of both datasets is one group
+    held_calibration = {row["bucket"]: row for row in pooled["sides"]["heldout"]["calibration"]}
+    assert (held_calibration["[0.8, 0.95)"]["count"], held_calibration["[0.8, 0.95)"]["correct"]) == (7, 4)
+    assert held_calibration["[0.8, 0.95)"]["mean_confidence"] == pytest.approx(0.9)
+    assert held_calibration["[0, 0.5)"]["accuracy"] is None
 
 
 def test_split_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,3 +18,17 @@ def test_rows_of_one_group_share_a_fold_and_folds_are_balanced() -> None:
 
 def test_a_single_group_falls_back_to_folds_by_document() -> None:
     assert cv_folds([5, 5, 5, 5], docs=[0, 1, 2, 3], folds=2) == [0, 1, 0, 1]
+
+
+def test_param_overrides_are_typed_like_the_defaults_and_unknown_names_refused():
+    import pytest
+
+    from builder.train_ranker import PARAMS, parse_params
+
+    overrides = parse_params(["num_leaves=7", "learning_rate=0.1"])
+    assert overrides == {"num_leaves": 7, "learning_rate": 0.1}
+    assert isinstance(overrides["num_leaves"], type(PARAMS["num_leaves"]))
+    with pytest.raises(SystemExit):
+        parse_params(["leaves=7"])
+    with pytest.raises(SystemExit):
+        parse_params(["num_leaves"])

@@ -174,7 +174,26 @@ def pool(summaries: list[dict[str, Any]]) -> dict[str, Any]:
         "group_names": sorted({g for s in summaries for g in s.get("group_names", [])}),
         "fields": fields,
         "mean": mean_over_fields(fields),
+        "calibration": pool_calibration([s.get("calibration") or [] for s in summaries]),
     }
+
+
+def pool_calibration(tables: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Several calibration tables (same buckets) as one: counts summed, accuracy and mean
+    confidence recomputed, so a pooled held-out side says how honest its confidence is."""
+    merged: dict[str, dict[str, Any]] = {}
+    for table in tables:
+        for row in table:
+            into = merged.setdefault(row["bucket"], {"bucket": row["bucket"], "count": 0, "correct": 0, "_conf": 0.0})
+            into["count"] += row["count"]
+            into["correct"] += row["correct"]
+            into["_conf"] += (row.get("mean_confidence") or 0.0) * row["count"]
+    rows = list(merged.values())
+    for row in rows:
+        count = row["count"]
+        row["accuracy"] = row["correct"] / count if count else None
+        row["mean_confidence"] = row.pop("_conf") / count if count else None
+    return rows
 
 
 def finish(report: dict[str, Any], plan: HeldoutPlan) -> None:
@@ -225,6 +244,18 @@ def _sides_table(title: str, split: dict[str, Any]) -> str:
         if split.get("gap"):
             row += f" {_signed(split['gap'].get(name))} |"
         lines.append(row)
+    calibrated = [r for r in roles if any(row["count"] for row in sides[r].get("calibration") or [])]
+    if calibrated:
+        lines.append("")
+        lines.append("| confidence | " + " | ".join(f"{ROLE_TITLES[r]} predictions | {ROLE_TITLES[r]} accuracy | {ROLE_TITLES[r]} mean confidence" for r in calibrated) + " |")
+        lines.append("|---|" + "---:|---:|---:|" * len(calibrated))
+        buckets = list(dict.fromkeys(row["bucket"] for r in calibrated for row in sides[r]["calibration"]))
+        for bucket in buckets:
+            cells = []
+            for r in calibrated:
+                row = next((x for x in sides[r]["calibration"] if x["bucket"] == bucket), None)
+                cells.append("– | – | –" if row is None else f"{row['count']} | {_num(row['accuracy'])} | {_num(row['mean_confidence'])}")
+            lines.append(f"| {bucket} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
