@@ -10,9 +10,12 @@ document as a reader is). After every ``--every`` documents it records VmRSS and
 seconds per document of that stretch; at the end the configurations are printed side by side,
 with the documents whose extracted fields differ from the first configuration's. ``--rounds 2``
 runs every configuration twice, alternating, and prints the medians of the timings.
+``BENCH_CODE=DIR`` in a configuration runs that checkout's code (``git archive`` of an earlier
+commit) instead of this one's.
 
-    python benchmarks/bench_memory.py --config before= \\
-        --config after=RAPIDOCR_DET_SHAPE_STEP=128,RAPIDOCR_REC_WIDTH_STEP=160
+    git archive a7a936d | (mkdir -p /tmp/before && tar -x -C /tmp/before)
+    python benchmarks/bench_memory.py --config before=BENCH_CODE=/tmp/before --config after= \\
+        --config after-ort=RAPIDOCR_RUNTIME=onnxruntime
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+#: ``--config NAME=BENCH_CODE=DIR``: that configuration runs another checkout's code (a "before")
+sys.path.insert(0, os.environ.get("BENCH_CODE") or str(ROOT))
 
 DEFAULT_DATASET = ROOT.parent / "shared" / "datasets" / "sroie-dev"
 
