@@ -149,7 +149,6 @@ class RapidOcrEngine:
             lines.append(Line(text=text, bbox=bbox, confidence=float(score), words=words))
         return sort_reading_order(lines)
 
-
     def _reduced(self, pixels: np.ndarray) -> tuple[np.ndarray, float, float]:
         """A page over RapidOCR's ``max_side_len`` reduced here, exactly as RapidOCR would reduce it
         (same function, same size), with its ratios back to the page; other pages as they are.
