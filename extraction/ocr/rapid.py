@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 from extraction.layout import Line, Word, polygon_to_bbox, sort_reading_order, split_line_into_words, union_bbox
-from extraction.ocr.rapid_models import tuned_rapidocr_class
+from extraction.ocr.rapid_models import ShapeBuckets, tuned_rapidocr_class
 from extraction.ocr.runtimes import SessionOptions, resolve_runtime
 from extraction.ocr.spacing import Glyph, respace_line
 from extraction.settings import load_settings
@@ -81,7 +81,9 @@ class RapidOcrEngine:
         self.crop_pad = settings.crop_pad
         self.session_options = session_options(settings)
         self.det_min_short_side = settings.det_min_short_side
-        engine_class = tuned_rapidocr_class(self.session_options, self.det_min_short_side)
+        self.reduce_first = settings.reduce_first
+        self.shape_buckets = ShapeBuckets(settings.det_shape_step, settings.rec_width_step, settings.rec_full_batches)
+        engine_class = tuned_rapidocr_class(self.session_options, self.det_min_short_side, self.shape_buckets)
         engine_class = _padded_engine_class(engine_class, self.crop_pad) if self.crop_pad > 0 else engine_class
         self._engine = engine_class(params=self.params)
         self._engine.load_models()  # at start-up, not inside the first document
@@ -104,19 +106,34 @@ class RapidOcrEngine:
             **({"runtime": "openvino", "precision": self._engine.session_precision()} if self.session_options.runtime == "openvino" else {}),
             **({"det_min_short_side": self.det_min_short_side} if self.det_min_short_side > 0 else {}),
             **({"crop_pad": self.crop_pad} if self.crop_pad > 0 else {}),  # absent at the default: caches stay valid
+            # padding changes the readings a little: part of the OCR cache key when on
+            **({"det_shape_step": self.shape_buckets.det_step} if self.shape_buckets.det_step > 0 else {}),
+            **({"rec_width_step": self.shape_buckets.rec_width_step} if self.shape_buckets.rec_width_step > 0 else {}),
+            **({"rec_full_batches": True} if self.shape_buckets.rec_full_batches else {}),
         }
 
     def recognize(self, image: Image.Image) -> list[Line]:
         rgb = image if image.mode == "RGB" else image.convert("RGB")
-        bgr = np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])  # RapidOCR expects OpenCV's BGR order
+        pixels, ratio_w, ratio_h = self._reduced(np.asarray(rgb))
+        bgr = np.ascontiguousarray(pixels[:, :, ::-1])  # RapidOCR expects OpenCV's BGR order
+        del pixels
         # Character boxes (not word boxes): they locate each comma, so its space can be checked.
         result = self._engine(bgr, return_word_box=self.word_boxes, return_single_char_box=self.word_boxes)
+        del bgr
         if result is None or not getattr(result, "txts", None):
             return []
         word_results = getattr(result, "word_results", None) or ()
+        boxes = result.boxes
+        if (ratio_w, ratio_h) != (1.0, 1.0):
+            boxes = [_scaled(polygon, ratio_w, ratio_h, rgb.width, rgb.height) for polygon in boxes]
+            word_results = [
+                tuple((char, score, _scaled(polygon, ratio_w, ratio_h, rgb.width, rgb.height)) for char, score, polygon in entries or ())
+                if entries else entries
+                for entries in word_results
+            ]
         gray = rgb.convert("L") if self.respace else None
         lines: list[Line] = []
-        for index, (text, score, polygon) in enumerate(zip(result.txts, result.scores, result.boxes)):
+        for index, (text, score, polygon) in enumerate(zip(result.txts, result.scores, boxes)):
             text = str(text).strip()
             if not text:
                 continue
@@ -131,6 +148,34 @@ class RapidOcrEngine:
                 words = split_line_into_words(text, bbox, float(score))
             lines.append(Line(text=text, bbox=bbox, confidence=float(score), words=words))
         return sort_reading_order(lines)
+
+    def _reduced(self, pixels: np.ndarray) -> tuple[np.ndarray, float, float]:
+        """A page over RapidOCR's ``max_side_len`` reduced here, exactly as RapidOCR would reduce it
+        (same function, same size), with its ratios back to the page; other pages as they are.
+
+        Why: RapidOCR reads a large page at that size anyway, but only after it has copied the
+        full-size page to BGR and while it maps every line crop back to full size: a 4961 x 7016
+        px scan cost ~380 MB of peak memory inside ``recognize``. Reduced first, the same text is
+        read (the detector and recogniser get the same pixels) and the boxes are scaled back.
+        """
+        limit = getattr(self._engine, "max_side_len", None)
+        if not self.reduce_first or not limit or max(pixels.shape[:2]) <= limit:
+            return pixels, 1.0, 1.0
+        from rapidocr.utils.process_img import reduce_max_side
+
+        try:
+            reduced, ratio_h, ratio_w = reduce_max_side(pixels, limit)
+        except Exception:  # noqa: BLE001 - a sliver RapidOCR cannot size: handed over as is, RapidOCR decides
+            return pixels, 1.0, 1.0
+        return reduced, float(ratio_w), float(ratio_h)
+
+
+def _scaled(polygon: Any, ratio_w: float, ratio_h: float, width: int, height: int) -> np.ndarray:
+    """A polygon read on a reduced page, in the page's own pixels (as RapidOCR maps its boxes back)."""
+    points = np.array(polygon, dtype=np.float32).reshape(-1, 2) * np.float32((ratio_w, ratio_h))
+    points[:, 0] = points[:, 0].clip(0, width)
+    points[:, 1] = points[:, 1].clip(0, height)
+    return points
 
 
 def grow_quad(points: Any, pad: float, width: int, height: int) -> np.ndarray:

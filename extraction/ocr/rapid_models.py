@@ -11,7 +11,9 @@ there). The detector also sizes its input from the page's shape (:func:`detector
 from __future__ import annotations
 
 import logging
+import time
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -33,6 +35,54 @@ def detector_scale(height: int, width: int, long_side: int, min_short_side: int)
     if min_short_side > 0:
         scale = max(scale, min(1.0, min_short_side / max(min(height, width), 1)))
     return scale
+
+
+@dataclass(frozen=True)
+class ShapeBuckets:
+    """How the detector's and recogniser's inputs are padded to a few shapes (0 / False: as RapidOCR sizes them).
+
+    Why: OpenVINO keeps buffers and kernels for every input shape it has run, so a reader that
+    sees pages and line widths of many sizes keeps growing (``RapidOcrSettings.det_shape_step``).
+    """
+
+    det_step: int = 0
+    rec_width_step: int = 0
+    rec_full_batches: bool = False
+
+    @property
+    def active(self) -> bool:
+        return self.det_step > 0 or self.rec_width_step > 0 or self.rec_full_batches
+
+
+def round_up(value: int, step: int) -> int:
+    """``value`` rounded up to a multiple of ``step`` (``step`` <= 0: unchanged)."""
+    return value if step <= 0 else -(-value // step) * step
+
+
+class PaddedDetectorSession:
+    """A detector session whose input is padded with zeros on the bottom and right up to a
+    multiple of ``step`` pixels; the padded rows and columns of its text map are cut off again.
+
+    Zeros are what the network's own convolutions pad a page's border with (the input is
+    normalised around zero), so the page's part of the map stays close to what it was, and the
+    map handed on has the page's shape, so the boxes are scaled back exactly as before.
+    """
+
+    def __init__(self, session: Callable[[np.ndarray], np.ndarray], step: int) -> None:
+        self.session = session
+        self.step = step
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        height, width = batch.shape[-2:]
+        padded_h, padded_w = round_up(height, self.step), round_up(width, self.step)
+        if (padded_h, padded_w) == (height, width):
+            return self.session(batch)
+        padded = np.zeros(batch.shape[:-2] + (padded_h, padded_w), dtype=batch.dtype)
+        padded[..., :height, :width] = batch
+        return self.session(padded)[..., :height, :width]
+
+    def __getattr__(self, name: str) -> Any:  # precision, path: the wrapped session's
+        return getattr(self.session, name)
 
 
 def model_file(cfg: Any) -> Path:
@@ -106,6 +156,8 @@ def _recognizer_class() -> type:
     from rapidocr.ch_ppocr_rec.utils import CTCLabelDecode
 
     class Recognizer(TextRecognizer):
+        buckets = ShapeBuckets()
+
         def __init__(self, cfg: Any, session: Any) -> None:
             # TextRecognizer.__init__ without its session; the characters come from the model
             if not session.have_key():
@@ -115,6 +167,54 @@ def _recognizer_class() -> type:
             self.rec_batch_num = cfg["rec_batch_num"]
             self.rec_image_shape = cfg["rec_img_shape"]
             self.cfg = cfg
+
+        def __call__(self, args: Any) -> Any:
+            if not (self.buckets.rec_width_step > 0 or self.buckets.rec_full_batches):
+                return super().__call__(args)
+            return self._bucketed_call(args)
+
+        def _bucketed_call(self, args: Any) -> Any:
+            """RapidOCR 3.x's ``TextRecognizer.__call__`` with each batch padded to a bucketed width
+            (and, with ``rec_full_batches``, blank lines up to a full batch).
+
+            Lines are only ever padded, never narrowed: a batch is as wide as its widest line
+            rounded up, and the decoder is told that width (``max_wh_ratio``), so character
+            positions are computed as RapidOCR computes them for a wider batch.
+            """
+            from rapidocr.ch_ppocr_rec.main import RTL_LANGS, normalize_lang, reorder_bidi_for_display
+            from rapidocr.ch_ppocr_rec.typings import TextRecOutput
+            from rapidocr.utils.vis_res import VisRes
+
+            started = time.perf_counter()
+            images = [args.img] if isinstance(args.img, np.ndarray) else args.img
+            indices = np.argsort(np.array([img.shape[1] / float(img.shape[0]) for img in images]))
+            results: list[Any] = [("", 0.0)] * len(images)
+            channels, height, width = self.rec_image_shape[:3]
+            for begin in range(0, len(images), self.rec_batch_num):
+                end = min(len(images), begin + self.rec_batch_num)
+                ratios = [images[indices[i]].shape[1] * 1.0 / images[indices[i]].shape[0] for i in range(begin, end)]
+                batch_width = round_up(int(height * max([width / height, *ratios])), self.buckets.rec_width_step)
+                max_ratio = batch_width / height
+                batch = np.zeros(
+                    (self.rec_batch_num if self.buckets.rec_full_batches else end - begin, channels, height, batch_width), dtype=np.float32
+                )
+                for row, i in enumerate(range(begin, end)):
+                    line = self.resize_norm_img(images[indices[i]], max_ratio)
+                    batch[row, :, :, : line.shape[2]] = line[:, :, :batch_width]
+                preds = self.session(batch)[: end - begin]
+                line_results, word_results = self.postprocess_op(
+                    preds, args.return_word_box, wh_ratio_list=ratios, max_wh_ratio=max_ratio
+                )
+                for row, line_result in enumerate(line_results):
+                    results[indices[begin + row]] = (line_result, word_results[row] if args.return_word_box else None)
+            line_results, all_word_results = list(zip(*results)) if results else ((), ())
+            texts, scores = list(zip(*line_results)) if line_results else ((), ())
+            if normalize_lang(self.cfg.lang_type) in RTL_LANGS:
+                texts = reorder_bidi_for_display(texts)
+            return TextRecOutput(
+                images, texts, scores, all_word_results, time.perf_counter() - started,
+                viser=VisRes(lang_type=self.cfg.lang_type, font_path=self.cfg.font_path),
+            )
 
     return Recognizer
 
@@ -135,7 +235,7 @@ def _classifier_class() -> type:
     return Classifier
 
 
-def tuned_rapidocr_class(options: SessionOptions, min_short_side: int) -> type:
+def tuned_rapidocr_class(options: SessionOptions, min_short_side: int, buckets: ShapeBuckets = ShapeBuckets()) -> type:
     """RapidOCR whose sub-models run on ``options``' runtime; they load on :meth:`load_models`
     (RapidOCR itself would load each on its first use, inside the first document)."""
     from extraction.ocr.rapid_import import import_rapidocr
@@ -144,6 +244,11 @@ def tuned_rapidocr_class(options: SessionOptions, min_short_side: int) -> type:
     from rapidocr import RapidOCR
 
     detector, recognizer, classifier = _detector_class(), _recognizer_class(), _classifier_class()
+    recognizer = type("Recognizer", (recognizer,), {"buckets": buckets})
+    det_step = buckets.det_step
+
+    def build_detector(cfg: Any, session: Any) -> Any:
+        return detector(cfg, PaddedDetectorSession(session, det_step) if det_step > 0 else session, min_short_side)
 
     class TunedRapidOCR(RapidOCR):
         session_options = options
@@ -157,7 +262,7 @@ def tuned_rapidocr_class(options: SessionOptions, min_short_side: int) -> type:
         def _load_det_model(self) -> Any:
             with self._det_model_lock:
                 if self.text_det is None:
-                    self.text_det = self._component("Det", lambda cfg, s: detector(cfg, s, min_short_side))
+                    self.text_det = self._component("Det", build_detector)
             return self.text_det
 
         def _load_rec_model(self) -> Any:

@@ -73,12 +73,15 @@ def apply(image: Image.Image, transform: PageTransform, fill: tuple[int, int, in
     turned = _as_quarter_turn(image, transform)
     if turned is not None:
         return turned
-    pixels = np.asarray(image.convert("RGB"))
+    # No copy of a page that is RGB already (``convert`` would make one: 140 MB for a
+    # 35-megapixel scan), and the source pixels dropped before the result is wrapped.
+    pixels = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
     matrix = transform.matrix
     if np.allclose(matrix[2], [0.0, 0.0, 1.0]):
         out = cv2.warpAffine(pixels, matrix[:2], transform.size, flags=RESAMPLING, borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
     else:
         out = cv2.warpPerspective(pixels, matrix, transform.size, flags=RESAMPLING, borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
+    del pixels
     return Image.fromarray(out)
 
 

@@ -121,6 +121,43 @@ class RapidOcrSettings(Settings):
             "many pixels for detection (tall receipts keep their text legible); `0` = the cap alone"
         ),
     )
+    # Shape buckets. OpenVINO keeps what it builds for every input shape it has run (buffers,
+    # kernels), and a page's detector input and each recogniser batch's width take many sizes,
+    # so a reader's memory climbs with every new page and line width. Padding the inputs up to
+    # a few sizes bounds the shapes; padding is what the models already see (the detector's
+    # convolutions pad with zeros, a recogniser batch pads its narrower lines to its widest), and
+    # the padded part of the answer is cut off again. Measured in docs/speed.md (memory).
+    det_shape_step: WholeNumber = Field(
+        0,
+        ge=0,
+        description=(
+            "detector input height and width padded (never resized) up to a multiple of this many pixels, so "
+            "pages of many sizes share a few input shapes (OpenVINO keeps memory per shape); `0` = no padding"
+        ),
+    )
+    rec_width_step: WholeNumber = Field(
+        0,
+        ge=0,
+        description=(
+            "recogniser batch width (at its 48 px height) padded up to a multiple of this many pixels, so "
+            "batches share a few input shapes (OpenVINO keeps memory per shape); `0` = RapidOCR's own width"
+        ),
+    )
+    rec_full_batches: bool = Field(
+        False,
+        description=(
+            "pad a page's last, short recogniser batch with blank lines up to `RAPIDOCR_REC_BATCH_SIZE`, so "
+            "every batch has the same size (fewer input shapes, at the cost of reading the blanks)"
+        ),
+    )
+    reduce_first: bool = Field(
+        True,
+        description=(
+            "a page larger than RapidOCR's `max_side_len` is reduced to it before it is handed over (the same "
+            "reduction RapidOCR makes, so the same text), instead of inside RapidOCR after full-size copies: "
+            "about 250 MB less peak memory on a 35-megapixel scan"
+        ),
+    )
     rec_model: Optional[str] = Field(
         None,
         description=(
