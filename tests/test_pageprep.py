@@ -320,7 +320,7 @@ def test_a_levelled_page_is_read_from_a_copy_at_the_working_scale(receipt_image)
         width, height = page.image.size
         return [Line.from_text("TOTAL 15.90", (0.0, 0.0, float(width), float(height)), 0.95)]
 
-    settings = PagePrepSettings(level_scale=2.0, level_max_side=100000, recheck_band=0.0)
+    settings = PagePrepSettings(level_scale=2.0, level_max_side=100000, recheck_band=0.0, read_received=False)
     preparer = PagePreparer(settings)
     read = preparer.read(PageImage(1, tilted), recognize)
     levelled = read.page.image
@@ -335,7 +335,9 @@ def test_a_levelled_page_is_read_from_a_copy_at_the_working_scale(receipt_image)
     enlarged = levelled.resize(seen[0].size, Image.Resampling.BICUBIC)
     assert np.abs(np.asarray(enlarged, dtype=int) - np.asarray(seen[0], dtype=int)).mean() > 0.5
     # Capped by the long side: no copy larger than PAGE_LEVEL_MAX_SIDE.
-    capped = PagePreparer(PagePrepSettings(level_scale=2.0, level_max_side=max(levelled.size) + 10, recheck_band=0.0))
+    capped = PagePreparer(
+        PagePrepSettings(level_scale=2.0, level_max_side=max(levelled.size) + 10, recheck_band=0.0, read_received=False)
+    )
     seen.clear()
     capped.read(PageImage(1, tilted), recognize)
     assert seen[0].size == levelled.size
@@ -384,7 +386,7 @@ def test_a_tilted_page_is_read_from_its_received_pixels(receipt_image):
     x1, y1, x2, y2 = read.lines[0].bbox
     assert y2 - y1 < 30 and x2 - x1 > 190  # level: narrower in height than the tilted box
     assert read.page.image.size != tilted_page.size  # the page reported is the levelled one
-    # Off (the default): the levelled page is read.
+    # Off: the levelled page is read.
     seen.clear()
-    PagePreparer(PagePrepSettings(recheck_band=0.0)).read(PageImage(1, tilted_page), recognize)
+    PagePreparer(PagePrepSettings(read_received=False, recheck_band=0.0)).read(PageImage(1, tilted_page), recognize)
     assert seen[0].size != tilted_page.size
