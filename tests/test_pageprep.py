@@ -306,3 +306,87 @@ def test_trimming_is_off_by_default_and_can_be_turned_off(receipt_image):
     tilted = receipt_image.rotate(5.0, expand=True, resample=Image.Resampling.BICUBIC, fillcolor=PAPER)
     plan = PagePreparer(PagePrepSettings(trim=False)).plan(tilted)
     assert plan.transform.size[0] > tilted.width  # the canvas grown by the turn, wedges and all
+
+
+def test_a_levelled_page_is_read_from_a_copy_at_the_working_scale(receipt_image):
+    """``PAGE_LEVEL_SCALE``: the OCR copy of a levelled page is made from the received pixels in
+    one resampling at the working scale (not enlarged from the levelled page), and its boxes
+    come back in the levelled page's pixels."""
+    tilted = receipt_image.rotate(4.0, expand=True, resample=Image.Resampling.BICUBIC, fillcolor=PAPER)
+    seen: list[Image.Image] = []
+
+    def recognize(page: PageImage) -> list[Line]:
+        seen.append(page.image)
+        width, height = page.image.size
+        return [Line.from_text("TOTAL 15.90", (0.0, 0.0, float(width), float(height)), 0.95)]
+
+    settings = PagePrepSettings(level_scale=2.0, level_max_side=100000, recheck_band=0.0, read_received=False)
+    preparer = PagePreparer(settings)
+    read = preparer.read(PageImage(1, tilted), recognize)
+    levelled = read.page.image
+    assert read.correction.deskew != 0
+    assert seen[0].size == (levelled.width * 2, levelled.height * 2)
+    assert read.lines[0].bbox == pytest.approx((0.0, 0.0, levelled.width, levelled.height), abs=1.0)
+    # The copy is the levelled page at twice the size, made in one step: shrunk back it matches
+    # the levelled page (an enlargement of the levelled page would match it too, so also check
+    # that it holds detail a plain enlargement would not: it differs from one).
+    shrunk = seen[0].resize(levelled.size, Image.Resampling.BOX)
+    assert np.abs(np.asarray(shrunk, dtype=int) - np.asarray(levelled, dtype=int)).mean() < 6.0
+    enlarged = levelled.resize(seen[0].size, Image.Resampling.BICUBIC)
+    assert np.abs(np.asarray(enlarged, dtype=int) - np.asarray(seen[0], dtype=int)).mean() > 0.5
+    # Capped by the long side: no copy larger than PAGE_LEVEL_MAX_SIDE.
+    capped = PagePreparer(
+        PagePrepSettings(level_scale=2.0, level_max_side=max(levelled.size) + 10, recheck_band=0.0, read_received=False)
+    )
+    seen.clear()
+    capped.read(PageImage(1, tilted), recognize)
+    assert seen[0].size == levelled.size
+
+
+@pytest.mark.parametrize("clockwise", [0, 90])
+def test_the_working_scale_leaves_upright_and_turned_pages_as_they_were(receipt_image, clockwise):
+    page = _turned(receipt_image, clockwise)
+    seen: list[Image.Image] = []
+    settings = PagePrepSettings(level_scale=2.0, recheck_band=0.0)
+    PagePreparer(settings).read(PageImage(1, page), lambda p: seen.append(p.image) or [])
+    assert seen[0].size == receipt_image.size
+    assert np.array_equal(np.asarray(seen[0]), np.asarray(receipt_image))
+
+
+@pytest.mark.parametrize("skew", [4.0, -3.0])
+def test_a_tilted_box_is_carried_onto_the_levelled_page(skew):
+    """A line's axis-aligned box on the tilted page, carried onto the levelled page, is the
+    line's own level box again (its width and height, not those of the box around it)."""
+    from extraction.pageprep.tilted import level_box
+
+    width, height = 600, 1200
+    matrix, size = level_lines(width, height, skew)  # received (tilted) -> levelled
+    transform = PageTransform(matrix, size)
+    inverse = PageTransform(np.linalg.inv(matrix), (width, height))
+    level = (100.0, 400.0, 500.0, 430.0)  # a 400 x 30 line on the levelled page
+    x1, y1, x2, y2 = level
+    corners = inverse.map_points(np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]]))
+    tilted_box = (*corners.min(axis=0), *corners.max(axis=0))
+    assert tilted_box[3] - tilted_box[1] > 50  # the box around the tilted line is much taller
+    assert level_box(tilted_box, transform, skew) == pytest.approx(level, abs=0.5)
+
+
+def test_a_tilted_page_is_read_from_its_received_pixels(receipt_image):
+    tilted_page = receipt_image.rotate(4.0, expand=True, resample=Image.Resampling.BICUBIC, fillcolor=PAPER)
+    seen: list[Image.Image] = []
+
+    def recognize(page: PageImage) -> list[Line]:
+        seen.append(page.image)
+        return [Line.from_text("TOTAL 15.90", (100.0, 300.0, 300.0, 330.0), 0.95)]
+
+    settings = PagePrepSettings(read_received=True, recheck_band=0.0)
+    read = PagePreparer(settings).read(PageImage(1, tilted_page), recognize)
+    assert read.correction.deskew != 0
+    assert seen[0] is tilted_page  # the received pixels, not a resampled copy
+    x1, y1, x2, y2 = read.lines[0].bbox
+    assert y2 - y1 < 30 and x2 - x1 > 190  # level: narrower in height than the tilted box
+    assert read.page.image.size != tilted_page.size  # the page reported is the levelled one
+    # Off: the levelled page is read.
+    seen.clear()
+    PagePreparer(PagePrepSettings(read_received=False, recheck_band=0.0)).read(PageImage(1, tilted_page), recognize)
+    assert seen[0].size != tilted_page.size

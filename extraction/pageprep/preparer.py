@@ -31,11 +31,11 @@ from PIL import Image
 from extraction.documents import PageImage
 from extraction.layout import Line
 from extraction.pageprep import orientation as orient
-from extraction.pageprep import perspective, quality, upscale
+from extraction.pageprep import perspective, quality, tilted, upscale
 from extraction.pageprep.classifier import LineOrientationClassifier, shipped_model_path
 from extraction.pageprep.geometry import TextGeometry, measure
 from extraction.pageprep.ink import Blobs, blobs_of_gray, character_blobs, working_gray
-from extraction.pageprep.transform import PageTransform, apply, content_crop, quarter_turn
+from extraction.pageprep.transform import PageTransform, apply, content_crop, is_lossless, quarter_turn, scaled
 from extraction.schema import PageCorrection
 from extraction.settings import load_settings
 from extraction.settings.pageprep import PagePrepSettings
@@ -54,6 +54,8 @@ class Plan:
     deskew: float = 0.0
     flattened: bool = False
     ocr_scale: float = 1.0
+    level_scale: float = 1.0  # OCR reads a copy resampled at this scale (resampled pages only)
+    read_received: bool = False  # only levelled: read the received pixels, boxes mapped onto the levelled page
     fill: tuple[int, int, int] = (255, 255, 255)
     recheck: bool = False  # the upside-down vote was close: read both ways
     undecided: bool = False  # orientation wanted but nothing to decide it from (no geometry, no vote)
@@ -99,7 +101,7 @@ class PagePreparer:
             log.warning("page preparation failed on page %d; reading it as received", page.number, exc_info=True)
             plan, prepared = Plan(transform=PageTransform.identity(*page.image.size)), page
         prep_seconds = time.perf_counter() - started
-        lines = self._recognize(prepared, plan.ocr_scale, recognize)
+        lines = self._recognize(prepared, page.image, plan, recognize)
         turns: tuple[int, ...] = ()
         if plan.recheck:
             turns = (180,)
@@ -112,7 +114,7 @@ class PagePreparer:
         for degrees in turns:
             turned_plan = _turned(base, degrees)
             turned = PageImage(number=page.number, image=apply(page.image, turned_plan.transform, plan.fill))
-            turned_lines = self._recognize(turned, plan.ocr_scale, recognize)
+            turned_lines = self._recognize(turned, page.image, turned_plan, recognize)
             if self._score(turned_lines) > best:
                 plan, prepared, lines, best = turned_plan, turned, turned_lines, self._score(turned_lines)
         correction = PageCorrection(
@@ -120,7 +122,7 @@ class PagePreparer:
             rotation=plan.rotation,  # type: ignore[arg-type]
             deskew=round(plan.deskew, 2),
             perspective=plan.flattened,
-            ocr_scale=plan.ocr_scale,
+            ocr_scale=max(plan.ocr_scale, plan.level_scale),
             transform=None if plan.transform.is_identity else [[round(float(v), 6) for v in row] for row in plan.transform.matrix],
             width=prepared.image.width,
             height=prepared.image.height,
@@ -168,7 +170,26 @@ class PagePreparer:
             plan.ocr_scale = upscale.ocr_scale(
                 geometry.text_height, plan.transform.size, settings.text_height, settings.max_upscale, settings.max_upscaled_side
             )
+        plan.level_scale = self._level_scale(plan.transform, image.size)
+        plan.read_received = (
+            settings.read_received
+            and plan.rotation == 0
+            and not plan.flattened
+            and plan.deskew != 0.0
+            and abs(plan.deskew) <= settings.read_received_max_deg
+            and plan.ocr_scale == 1.0
+        )
         return plan
+
+    def _level_scale(self, transform: PageTransform, size: tuple[int, int]) -> float:
+        """The working scale of the OCR copy of a page that is resampled (levelled or
+        flattened): ``PAGE_LEVEL_SCALE`` within ``PAGE_LEVEL_MAX_SIDE``; 1 for a page left as
+        received or only turned by quarter turns (those are read exactly as before)."""
+        settings = self.settings
+        if settings.level_scale <= 1.0 or is_lossless(transform, *size):
+            return 1.0
+        factor = min(settings.level_scale, settings.level_max_side / max(transform.size))
+        return round(factor, 3) if factor >= upscale.MIN_FACTOR else 1.0
 
     def classifier(self) -> Optional[LineOrientationClassifier]:
         """The text-line orientation model, loaded on first use (None when it cannot be)."""
@@ -189,11 +210,23 @@ class PagePreparer:
     # ------------------------------------------------------------------ reading
 
     @staticmethod
-    def _recognize(page: PageImage, scale: float, recognize: Recognize) -> list[Line]:
-        if scale == 1.0:
+    def _recognize(page: PageImage, received: Image.Image, plan: Plan, recognize: Recognize) -> list[Line]:
+        """OCR of the prepared ``page``; lines in its pixels. A resampled page with a working
+        scale is read from a copy made from the ``received`` pixels in one resampling at that
+        scale (not from ``page``, which would interpolate interpolated pixels once more); a page
+        that is only tilted may be read from the ``received`` pixels themselves
+        (``PAGE_READ_RECEIVED``), its boxes carried onto ``page``."""
+        if plan.read_received:
+            read = recognize(PageImage(number=page.number, image=received))
+            return tilted.level_lines(read, plan.transform, plan.deskew)
+        if plan.level_scale > 1.0:
+            factor = max(plan.level_scale, plan.ocr_scale)
+            copy = PageImage(number=page.number, image=apply(received, scaled(plan.transform, factor), plan.fill))
+            return upscale.shrink_lines(recognize(copy), factor)
+        if plan.ocr_scale == 1.0:
             return recognize(page)
-        enlarged = PageImage(number=page.number, image=upscale.enlarge(page.image, scale))
-        return upscale.shrink_lines(recognize(enlarged), scale)
+        enlarged = PageImage(number=page.number, image=upscale.enlarge(page.image, plan.ocr_scale))
+        return upscale.shrink_lines(recognize(enlarged), plan.ocr_scale)
 
     def _readable(self, lines: list[Line]) -> bool:
         confidence = quality.mean_confidence(lines)
@@ -240,4 +273,6 @@ def _flipped(plan: Plan) -> Plan:
 def _turned(plan: Plan, clockwise: int) -> Plan:
     """The same plan, the page turned clockwise by a further 90, 180 or 270 degrees."""
     turn, size = quarter_turn(*plan.transform.size, clockwise)
-    return dataclasses.replace(plan, transform=plan.transform.then(turn, size), rotation=(plan.rotation + clockwise) % 360)
+    return dataclasses.replace(
+        plan, transform=plan.transform.then(turn, size), rotation=(plan.rotation + clockwise) % 360, read_received=False
+    )

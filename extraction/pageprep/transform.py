@@ -109,6 +109,24 @@ def crop(image: Image.Image, transform: PageTransform, box: tuple[float, float, 
     return cv2.warpPerspective(pixels, to_crop, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+def is_lossless(transform: PageTransform, width: int, height: int) -> bool:
+    """Whether ``transform`` of a ``width`` x ``height`` page is the identity or a quarter turn
+    (pixels moved, none interpolated)."""
+    if transform.is_identity and transform.size == (width, height):
+        return True
+    return any(
+        size == transform.size and np.allclose(matrix, transform.matrix)
+        for matrix, size in (quarter_turn(width, height, clockwise) for clockwise in _TRANSPOSES)
+    )
+
+
+def scaled(transform: PageTransform, factor: float) -> PageTransform:
+    """``transform`` followed by an enlargement by ``factor`` (one matrix: still one resampling)."""
+    width, height = transform.size
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    return transform.then(np.diag([factor, factor, 1.0]), size)
+
+
 _TRANSPOSES = {
     90: Image.Transpose.ROTATE_270,  # Pillow's names count counter-clockwise
     180: Image.Transpose.ROTATE_180,

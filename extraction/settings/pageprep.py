@@ -42,6 +42,52 @@ class PagePrepSettings(Settings):
         ),
     )
     trim_margin: float = Field(3.0, ge=0.0, le=50.0, description="margin kept around the ink when trimming, in character heights")
+    # A levelled or flattened page is resampled once from the received pixels; OCR then crops
+    # each line from it and resizes the crop to its recogniser's 48 px (a second and third
+    # interpolation, of pixels already interpolated once). Making the OCR copy at a larger
+    # working scale in the same single resampling leaves the crops less to interpolate. Upright
+    # pages (identity or a lossless quarter turn) are never touched by it. Measured on sroie-dev
+    # receipts 0-59 (10, tilted by -5/+5/+3/-3 degrees): mean F1 0.875/0.825/0.900/0.825 at 1,
+    # 0.850/0.800/0.825/0.850 at 2 (capped at 2000 px): other characters read differently, more
+    # of them wrongly. Off.
+    level_scale: float = Field(
+        1.0,
+        ge=1.0,
+        le=4.0,
+        description=(
+            "a levelled or flattened page is read by OCR from a copy made at this scale in its one resampling "
+            "(boxes are scaled back); `1` = at the page's own size; pages left as received are unaffected; "
+            "off: no gain on tilted receipts (sroie-dev 0-59, mean of four tilts 0.856 at 1, 0.831 at 2)"
+        ),
+    )
+    level_max_side: int = Field(
+        2000,
+        ge=256,
+        description=(
+            "long side, in pixels, that the copy made at `PAGE_LEVEL_SCALE` may reach (RapidOCR shrinks larger "
+            "images to 2000 px before OCR, which would undo the gain)"
+        ),
+    )
+    # RapidOCR's detector finds tilted lines as turned rectangles and straightens each one as it
+    # crops it, so a tilted page's characters can be read from the received pixels (one
+    # interpolation per line, as on an upright page) while the layout is taken from the levelled
+    # page: each line's box is mapped onto it. Only for a page that is merely tilted (no quarter
+    # turn, no flattening). Measured (docs/photos.md): sroie-dev 0-59, 10 receipts tilted by
+    # -5/+5/+3/-3 degrees, mean F1 0.875/0.825/0.900/0.825 -> 0.850/0.850/0.900/0.875; 60-119
+    # (held-out), 20 receipts, 0.863/0.850/0.863/0.863 -> 0.850/0.863/0.888/0.888; the 9 sroie-dev
+    # receipts that are themselves levelled (1.0-4.6 degrees): 0.867 -> 0.867 (3, 0-59) and
+    # 0.917 -> 0.958 (6, 60-119). Pages left as received are not affected.
+    read_received: bool = Field(
+        True,
+        description=(
+            "read a page that is only levelled (tilted by `PAGE_MIN_SKEW_DEG` to `PAGE_READ_RECEIVED_MAX_DEG`) "
+            "from its received pixels and map the lines' boxes onto the levelled page, instead of reading the "
+            "resampled page (sroie-dev tilted receipts 60-119: mean F1 of four tilts 0.860 -> 0.872)"
+        ),
+    )
+    read_received_max_deg: float = Field(
+        6.0, ge=0.0, le=10.0, description="largest tilt, in degrees, read from the received pixels with `PAGE_READ_RECEIVED`"
+    )
     perspective: bool = Field(
         True, description="flatten a page photographed at an angle when its four edges stand out against the background"
     )
