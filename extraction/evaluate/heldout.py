@@ -19,7 +19,7 @@ from typing import Any, Optional
 from extraction.evaluate.aggregate import score_dataset
 from extraction.evaluate.groups import GroupingError, brief, check_grouping, group_keys, score_groups, subset
 from extraction.evaluate.manifest import Dataset
-from extraction.evaluate.scoring import mean_over_fields, prf
+from extraction.evaluate.scoring import finish_calibration_rows, mean_over_fields, prf
 from extraction.evaluate.splits import Split, SplitError, load_split
 
 ROLES = ("tune", "heldout")
@@ -188,12 +188,7 @@ def pool_calibration(tables: list[list[dict[str, Any]]]) -> list[dict[str, Any]]
             into["count"] += row["count"]
             into["correct"] += row["correct"]
             into["_conf"] += (row.get("mean_confidence") or 0.0) * row["count"]
-    rows = list(merged.values())
-    for row in rows:
-        count = row["count"]
-        row["accuracy"] = row["correct"] / count if count else None
-        row["mean_confidence"] = row.pop("_conf") / count if count else None
-    return rows
+    return finish_calibration_rows(list(merged.values()))
 
 
 def finish(report: dict[str, Any], plan: HeldoutPlan) -> None:

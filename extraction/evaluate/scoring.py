@@ -344,6 +344,12 @@ def calibration(outcomes: Iterable[FieldOutcome], buckets: Sequence[tuple[float,
                 rows[index]["correct"] += outcome.kind == "correct"
                 rows[index]["_conf"] += outcome.confidence
                 break
+    return finish_calibration_rows(rows)
+
+
+def finish_calibration_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Buckets holding ``count``, ``correct`` and ``_conf`` (the sum of their confidences) with
+    their accuracy and mean confidence filled in (None for an empty bucket)."""
     for row in rows:
         count = row["count"]
         row["accuracy"] = row["correct"] / count if count else None
