@@ -53,7 +53,7 @@ def reachability(label: str, lines: list[str], max_lines: int) -> tuple[bool, bo
     """(lines joined, any separator, letters and digits) for one label against a page's lines."""
     target = normalize_text(label)
     bare = letters_and_digits(target)
-    joined = generous = alnum = False
+    generous = alnum = False
     for start in range(len(lines)):
         for stop in range(start + 1, min(len(lines), start + max_lines) + 1):
             run = lines[start:stop]
@@ -68,7 +68,7 @@ def reachability(label: str, lines: list[str], max_lines: int) -> tuple[bool, bo
                     if normalize_text(text) == target:
                         generous = True
                         break
-    return joined, generous, alnum
+    return False, generous, alnum  # a run joined by spaces returned above
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
