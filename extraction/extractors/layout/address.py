@@ -87,7 +87,7 @@ def find_address(layout: PageLayout, vendor_rows: list[Any]) -> Optional[Extract
             continue
         if is_stop_line(row) or _PHONE.fullmatch(row.text.strip()):
             head = _before_contact(row)
-            if picked and head:  # "81750 Johor Bahru, Johor. Tel No.: 07-387 3322"
+            if head:  # "81750 Johor Bahru, Johor. Tel No.: 07-387 3322", "Skolegade 207 · 5000 Odense C · Tlf. ..."
                 tails[row.index] = head
                 picked.append(row)
             break
@@ -218,7 +218,7 @@ def _before_contact(row: Any) -> Optional[str]:
     match = find_keyword(row.folded, "contact")
     if match is None or match.start() == 0:
         return None
-    head = row.text[: match.start()].rstrip(" ,;:-|")
+    head = SENDER_SEPARATORS.sub(" ", row.text[: match.start()].rstrip(" ,;:-|·•–"))
     if address_score(PlainText(head)) < 1.0:
         return None
     return head

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any, Optional
 
 from extraction.extractors.layout.labels import classify, money_in
-from extraction.extractors.layout.lexicon import cue_pattern, fold, has_keyword, phrases
+from extraction.extractors.layout.lexicon import cue_pattern, find_keyword, fold, has_keyword, phrases
 from extraction.extractors.layout.rows import Seg
 from extraction.normalize.dates import find_dates
 from extraction.normalize.times import find_times
@@ -45,9 +45,16 @@ def is_stop_line(seg: Any) -> bool:
 
 
 def is_title(seg: Any) -> bool:
+    """A document title alone on its segment: "TAX INVOICE", "Faktura", "RECHNUNG / INVOICE"."""
     text = seg.folded.strip(" :.-*")
     compact = text.replace(" ", "")  # "TAXINVOICE": OCR drops spaces in large type
-    return compact in _compact_titles()
+    if compact in _compact_titles():
+        return True
+    parts = [p.strip(" :.-*").replace(" ", "") for p in _TITLE_SEPARATORS.split(text)]
+    return len(parts) > 1 and all(p in _compact_titles() for p in parts)  # one title in two languages
+
+
+_TITLE_SEPARATORS = re.compile(r"\s*[/|–—]\s*|\s+-\s+")
 
 
 @lru_cache(maxsize=1)
@@ -72,7 +79,8 @@ def address_score(seg: Any) -> float:
     score = 0.0
     if POSTCODE.search(text):
         score += 1.0
-    if has_keyword(seg.folded, "address"):
+    cue = find_keyword(seg.folded, "address")
+    if cue is not None and not _legal_form_at_end(seg.folded, cue.group(0), cue.end()):
         score += 1.0
     if re.search(r"\d", text) and "," in text:
         score += 0.5
@@ -83,6 +91,11 @@ def address_score(seg: Any) -> float:
     if text.rstrip().endswith(","):
         score += 0.4
     return score
+
+
+def _legal_form_at_end(folded: str, word: str, end: int) -> bool:
+    """An address cue that is the legal form closing a name: "Müller GmbH & Co. KG" is not "Kg." (Kampung)."""
+    return word in phrases("company_suffix") and not folded[end:].strip(" .,)")
 
 
 _SHORT_ID_LINE = re.compile(r"^[\W_]*(?:[a-z.\- ]{0,20}[:#]?\s*)?[a-z0-9\-/ ]*\d{3,}[a-z0-9\-/ ]*[\W_]*$")

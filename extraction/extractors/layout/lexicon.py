@@ -31,11 +31,31 @@ def fold(text: str) -> str:
 
 @lru_cache(maxsize=None)
 def phrases(group: str, sub: Optional[str] = None) -> tuple[str, ...]:
-    """Folded phrases of a lexicon group, longest first."""
+    """Folded phrases of a lexicon group, longest first.
+
+    A group named in the lexicon's ``from_vocabulary`` also holds the primary labels of those
+    label-vocabulary fields, so the printed labels of e.g. tax and registration numbers in every
+    language are kept once (in the vocabulary) and not copied into the lexicon.
+    """
     data = load_lexicon()["fields"][group]
     if sub is not None:
         data = data[sub]
-    return tuple(sorted({fold(p) for p in data}, key=len, reverse=True))
+    words = {fold(p) for p in data}
+    if sub is None:
+        words |= {fold(p) for p in vocabulary_labels(group)}
+    return tuple(sorted(words, key=len, reverse=True))
+
+
+@lru_cache(maxsize=None)
+def vocabulary_labels(group: str) -> tuple[str, ...]:
+    """The primary labels of the vocabulary fields that ``from_vocabulary`` maps ``group`` to."""
+    fields = load_lexicon().get("from_vocabulary", {}).get(group, [])
+    if not fields:
+        return ()
+    from extraction.vocabulary import load_vocabulary  # the vocabulary is read only when a group asks for it
+
+    vocabulary = load_vocabulary()
+    return tuple(p for name in fields for p in vocabulary.phrases(name, strength="primary"))
 
 
 @lru_cache(maxsize=None)

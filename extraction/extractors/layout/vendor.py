@@ -12,6 +12,7 @@ import unicodedata
 from typing import Any, Optional
 
 from extraction.extractors.layout.header_lines import (
+    POSTCODE,
     REG_NO,
     PlainText,
     address_score,
@@ -23,7 +24,7 @@ from extraction.extractors.layout.header_lines import (
     street_or_postcode,
 )
 from extraction.extractors.layout.labels import Candidate
-from extraction.extractors.layout.lexicon import cue_pattern, find_keyword, has_keyword, phrases
+from extraction.extractors.layout.lexicon import cue_pattern, find_keyword, fold, has_keyword, phrases
 from extraction.extractors.layout.rows import PageLayout
 from extraction.extractors.layout.table_header import is_table_header
 from extraction.layout import union_bbox
@@ -93,7 +94,19 @@ def clean_vendor(text: str) -> str:
     text = re.sub(r"(?<=[A-Za-z]{4})[.,]\s*(?=\()", " ", text)  # "ENTERPRISE.(SETIA": a stray stop (not "CO. (M)")
     text = re.sub(r"(?<![\w/])[5S]\s?/\s?[B8](?![\w/])", "S/B", text)  # "5/B", "5/8": Sendirian Berhad
     text = re.sub(r"\b(MR|MRS|MS|DR|ST)\.(?=[A-Z])", r"\1. ", text)  # "MR.D.I.Y.": OCR drops the space after a title
-    return clean_text(_space_parentheses(text.replace("_", " ")))
+    cleaned = clean_text(_space_parentheses(text.replace("_", " ")))
+    if text.rstrip().endswith(".") and _ends_with_dotted_form(cleaned + "."):
+        cleaned += "."  # "Kowalski Sp. z o.o.", "Costa & Filhos, Lda.": the stop is part of the legal form
+    return cleaned
+
+
+def _ends_with_dotted_form(text: str) -> bool:
+    """The text ends with a legal form that is written with a final stop ("o.o.", "S.n.c.", "Inc.")."""
+    folded = fold(text)
+    return any(
+        p.endswith(".") and folded.endswith(p) and (len(folded) == len(p) or not folded[-len(p) - 1].isalnum())
+        for p in phrases("company_suffix")
+    )
 
 
 def _space_parentheses(text: str) -> str:
@@ -105,7 +118,9 @@ def _space_parentheses(text: str) -> str:
 _TRAILING_TITLE = re.compile(rf"\s+(?:tax\s+)?(?:{cue_pattern('document_title_words')})\s*$", re.IGNORECASE)
 #: a company suffix that ends a name ("... SDN BHD", "... GmbH (Berlin)")
 _MALAYSIAN_SUFFIX = re.compile(cue_pattern("malaysian_company_suffix"))
-_FINAL_SUFFIX = re.compile(rf"({cue_pattern('malaysian_company_suffix')}|{cue_pattern('final_company_suffix')})\.?\s*(\(|$)")
+_FINAL_SUFFIX = re.compile(
+    rf"({cue_pattern('malaysian_company_suffix')}|(?<![a-z0-9])(?:{cue_pattern('final_company_suffix')}))\.?\s*(\(|$)"
+)  # legal forms of many countries, each a word of its own ("... Mesa" does not end in "SA"); Malaysian ones also glued
 
 
 def _vendor_row_text(row: Any) -> str:
@@ -148,9 +163,27 @@ def row_scores(header: list[Any]) -> list[Optional[float]]:
     return [_row_score(header, i, median_h) for i in range(len(header))]
 
 
+def _after_a_party_block(header: list[Any], i: int) -> bool:
+    """A postcode or a phone/e-mail line is printed below the top row and above row ``i``: the
+    page's first party (the sender) is complete, so a further name is most likely the recipient's.
+    (Address words alone do not count: "HARVEY NORMAN M'SIA PARADIGM MALL" is a branch name.)"""
+    return any(POSTCODE.search(header[j].text) or has_keyword(header[j].folded, "contact") for j in range(1, i))
+
+
+def _judged_text(row: Any) -> str:
+    """The text a header row is judged on: its name part when the name is printed first and a
+    date, title or id follows at the right ("ACME GmbH        Datum 12.03.2024"); otherwise the
+    whole row ("INVOICE: 001-9822 ... DINE IN" is an order line, not a name)."""
+    segs = name_segs(row)
+    dropped = [s for s in row.segs if s not in segs]
+    if not dropped or min(s.bbox[0] for s in dropped) < max(s.bbox[2] for s in segs):
+        return row.text.strip()
+    return " ".join(s.text.strip() for s in segs).strip()
+
+
 def _row_score(header: list[Any], i: int, median_h: float) -> Optional[float]:
     row = header[i]
-    text = row.text.strip()
+    folded = fold(text := _judged_text(row))
     name = clean_vendor(text)  # judged without the registration number printed beside it
     letters = sum(ch.isalpha() for ch in name)
     if letters < 3 or letters < 0.5 * len(name.replace(" ", "")):
@@ -159,18 +192,20 @@ def _row_score(header: list[Any], i: int, median_h: float) -> Optional[float]:
     judged = sender if sender is not None else _PAREN.sub(" ", text)
     if REG_NO.match(text) or is_stop_line(PlainText(judged)):
         return None  # judged on the name: "DION REALTIES SDN BHD (CO. NO:20154-T)", "ACME GmbH · Street 1 · Town · USt-IdNr ..."
-    if has_keyword(row.folded, "boilerplate") and find_keyword(row.folded, "company_suffix") is None:
+    if has_keyword(folded, "boilerplate") and find_keyword(folded, "company_suffix") is None:
         return None  # "THANK YOU", "TQ FOR SHOPPING WITH ...", "SHOPPING HOURS"
     score = 1.0
     if sender is not None:  # "ACME AG - Street 1 - 12345 Town": the name part of a sender line
         score += 0.3
     else:
         # a branch in parentheses ("(TAMAN DAYA) SDN BHD") is part of the name, not an address
-        score -= 0.8 * address_score(PlainText(_PAREN.sub(" ", row.text)))
-    if find_keyword(row.folded, "company_suffix") is not None:
+        score -= 0.8 * address_score(PlainText(_PAREN.sub(" ", text)))
+    if find_keyword(folded, "company_suffix") is not None:
         score += 1.0
     score += 0.8 * max(min(row.height / max(median_h, 1.0) - 1.0, 1.0), -0.5)
     score -= 0.12 * i
+    if _after_a_party_block(header, i):
+        score -= 1.0  # a second name with its own address below the sender's: the recipient
     if i + 1 < len(header) and REG_NO.match(header[i + 1].text.strip()):
         score += 1.0  # the legal name sits right above its registration number
     upper = sum(ch.isupper() for ch in text) / max(letters, 1)
