@@ -131,3 +131,23 @@ def test_without_unicode_fonts_text_is_folded_to_latin_1() -> None:
     assert not fallback.unicode
     assert fallback.printable("Łódź 12,00 € Müller") == "Lódz 12,00 EUR Müller"  # ó is Latin-1, ł is not
     assert fallback.width("Total", "sans", 10) > 0
+
+
+def test_no_two_printed_runs_of_a_receipt_overlap(tmp_path: Path) -> None:
+    """A long date beside a right-aligned time label goes to the next line instead of printing over
+    it (overlapping runs make a text layer no printer would produce)."""
+    from extraction.documents import load_document
+    from extraction.settings.limits import Limits
+
+    folder = tmp_path / "r"
+    write_dataset(Options(kind="receipt", count=20, out=folder, seed=3, scan_share=0.0))
+    overlaps = []
+    for row in rows(folder):
+        for page in load_document((folder / row["file"]).read_bytes(), limits=Limits()).pages:
+            words = [w for line in page.lines for w in (line.words or [])]
+            for i, a in enumerate(words):
+                for b in words[i + 1 :]:
+                    same_line = min(a.bbox[3], b.bbox[3]) - max(a.bbox[1], b.bbox[1]) > 0.5 * (a.bbox[3] - a.bbox[1])
+                    if same_line and min(a.bbox[2], b.bbox[2]) - max(a.bbox[0], b.bbox[0]) > 3:
+                        overlaps.append((row["id"], a.text, b.text))
+    assert not overlaps, overlaps[:5]

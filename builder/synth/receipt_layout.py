@@ -53,8 +53,14 @@ class ReceiptLayout:
         return self.c.money.amount(value, with_sign=sign)
 
     def pair(self, y: float, left: str, right: str, *, bold: bool = False, scale: float = 1.0) -> float:
-        self.sheet.text(self.left, y, left, self.size * scale, bold=bold)
-        self.sheet.text(self.right, y, right, self.size * scale, bold=bold, align="right")
+        """``left`` at the left edge and ``right`` at the right edge of one line; on two lines when
+        they would run into each other (a long date beside a time label), as a printer would."""
+        size = self.size * scale
+        needed = self.sheet.measure(left, size, bold) + self.sheet.measure(right, size, bold) + 2 * self.sheet.measure(" ", size, bold)
+        self.sheet.text(self.left, y, left, size, bold=bold)
+        if needed > self.right - self.left:
+            y += self.lead * scale
+        self.sheet.text(self.right, y, right, size, bold=bold, align="right")
         return y + self.lead * scale
 
     def centred(self, y: float, text: str, *, scale: float = 1.0, bold: bool = False) -> float:
