@@ -106,10 +106,15 @@ def _find_identifier(layout: PageLayout, group: str, exclude: tuple[str, ...] = 
     return best[1].as_field(0.35 + 0.3 * best[0])
 
 
-#: Vocabulary fields whose printed number is the document's own number, most specific first.
+#: Vocabulary fields whose printed number is the document's own number, most specific first
+#: (a receipt's own number, "Nombor resit", "Bon-Nr.", "N° transaction", is its invoice number).
 #: An order or contract confirmation (broadcast orders, sales orders) carries no invoice number;
 #: its contract or order number is then the number the document is filed under.
-_DOCUMENT_NUMBER_FIELDS = ("invoice_number", "contract_number", "po_number")
+_DOCUMENT_NUMBER_FIELDS = ("invoice_number", "contract_number", "receipt_number", "po_number")
+
+#: How often each field's number is the document's number (the contract before a payment
+#: receipt's "Transaction #" stapled to an order; a receipt's own number is rarely anything else).
+_NUMBER_CONFIDENCE = {"invoice_number": 0.75, "contract_number": 0.65, "receipt_number": 0.7, "po_number": 0.55}
 
 
 def vocabulary_number(layout: PageLayout) -> Optional[ExtractedField]:
@@ -130,8 +135,8 @@ def vocabulary_number(layout: PageLayout) -> Optional[ExtractedField]:
         for m in match_labels(seg.text, fields=_DOCUMENT_NUMBER_FIELDS, min_score=0.9):
             if m.abbreviation and m.strength != "primary":
                 continue
-            if m.field == "invoice_number" and (m.strength != "primary" or len(m.phrase) < 4):
-                continue  # "#", "No.", "Reference" alone name any number
+            if m.field in ("invoice_number", "receipt_number") and (m.strength != "primary" or len(m.phrase) < 4):
+                continue  # "#", "No.", "Reference", "Bon" alone name any number
             rank = _DOCUMENT_NUMBER_FIELDS.index(m.field)
             places: list[tuple[str, int, Seg, int]] = [(seg.text, m.end, seg, 0)]
             places += [(s.text, 0, s, 1) for s in layout.right_of(seg)[:1]]
@@ -151,8 +156,8 @@ def vocabulary_number(layout: PageLayout) -> Optional[ExtractedField]:
                 break
     if best is None:
         return None
-    rank = -best[0][0]
-    return best[1].as_field(0.75 - 0.1 * rank - 0.05 * -best[0][4])
+    field = _DOCUMENT_NUMBER_FIELDS[int(-best[0][0])]
+    return best[1].as_field(_NUMBER_CONFIDENCE[field] - 0.05 * -best[0][4])
 
 
 def identifier_fields(layout: PageLayout) -> dict[str, ExtractedField]:

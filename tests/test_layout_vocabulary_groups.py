@@ -1,0 +1,42 @@
+"""Rules that read their labels from the label vocabulary: tax labels of many languages and a
+receipt's own number, on receipts whose wording the lexicon alone never held."""
+
+from __future__ import annotations
+
+import pytest
+
+from extraction.extractors.base import ExtractionRequest
+from extraction.extractors.layout.extractor import RulesExtractor
+from extraction.extractors.layout.lexicon import find_keyword, fold
+from extraction.layout import DocumentText, Line, PageText, sort_reading_order
+
+
+def _receipt(lines: list[str]) -> DocumentText:
+    placed = [Line.from_text(text, (20, 30 + 26 * i, 20 + 12 * len(text), 50 + 26 * i)) for i, text in enumerate(lines)]
+    return DocumentText([PageText(1, 600, 40 + 26 * len(lines), sort_reading_order(placed), "text_layer")])
+
+
+def _read(lines: list[str], fields: set[str]) -> dict:
+    return RulesExtractor().extract([ExtractionRequest("r", _receipt(lines), frozenset(fields))])[0].fields
+
+
+@pytest.mark.parametrize(
+    "label, text",
+    [("PST 6%", "PST 6% 9.13"), ("moms", "Moms 25% 9.13"), ("T.V.A.", "Montant T.V.A.: 9.13"), ("kwota VAT", "Kwota VAT 9.13")],
+)
+def test_tax_labels_of_the_vocabulary_are_tax_labels(label: str, text: str) -> None:
+    assert find_keyword(fold(text), "tax") is not None, label
+    fields = _read(["Granite Hardware", "Tax reg. no.: 56-5002337", "Total before tax 152.17", text, "GRAND TTL: 161.30"], {"tax", "total", "vendor_tax_id"})
+    assert fields["tax"].value == "9.13"
+    assert fields["total"].value == "161.30"
+    assert fields["vendor_tax_id"].value == "56-5002337"  # the tax-id line is not the tax line
+
+
+@pytest.mark.parametrize(
+    "line, number",
+    [("Nombor resit: 5397/358", "5397/358"), ("N° transaction: T4834614", "T4834614"), ("Bon-Nr. 4711-0815", "4711-0815")],
+)
+def test_a_receipt_number_label_gives_the_document_number(line: str, number: str) -> None:
+    fields = _read(["Permata Farmasi Berhad", "No. Pend. GST: W10-7013-41823161", line, "JUMLAH: RM23.93"], {"invoice_number", "vendor_tax_id"})
+    assert fields["invoice_number"].value == number
+    assert fields["vendor_tax_id"].value == "W10-7013-41823161"
