@@ -25,7 +25,7 @@ MiB = 1024 * 1024
 DEFAULTS = {
     Limits: {
         "max_document_bytes": 25 * MiB, "max_job_bytes": 200 * MiB, "max_documents_per_job": 1000, "max_pages": 50,
-        "max_page_pixels": 40_000_000, "max_text_chars": 200_000, "document_timeout_s": 120.0, "extract_batch_size": 16,
+        "max_page_pixels": 40_000_000, "max_decoded_side": 3000, "max_text_chars": 200_000, "document_timeout_s": 120.0, "extract_batch_size": 16,
     },
     FetchSettings: {
         "max_bytes": 25 * MiB, "connect_timeout_s": 5.0, "read_timeout_s": 30.0, "total_timeout_s": 120.0, "retries": 2,

@@ -123,7 +123,7 @@ class PagePreparer:
             deskew=round(plan.deskew, 2),
             perspective=plan.flattened,
             ocr_scale=max(plan.ocr_scale, plan.level_scale),
-            transform=None if plan.transform.is_identity else [[round(float(v), 6) for v in row] for row in plan.transform.matrix],
+            transform=_from_received(plan.transform.matrix, page.decoded_scale, plan.transform.is_identity),
             width=prepared.image.width,
             height=prepared.image.height,
         )
@@ -244,12 +244,26 @@ class PagePreparer:
         sideways = quality.vertical_share(read.lines) > 0.5
         readable = self._readable(read.lines)
         if read.correction is None:
-            read.correction = PageCorrection(page=read.page.number, width=read.page.image.width, height=read.page.image.height)
+            read.correction = PageCorrection(
+                page=read.page.number,
+                transform=_from_received(np.eye(3), read.page.decoded_scale, True),
+                width=read.page.image.width,
+                height=read.page.image.height,
+            )
         read.correction.ocr_confidence = None if confidence is None else round(confidence, 3)
         read.correction.readable = readable
         if not readable:
             read.warnings.append(quality.unreadable_warning(read.page.number, confidence or 0.0, sideways))
         return read
+
+
+def _from_received(matrix: np.ndarray, decoded_scale: float, identity: bool) -> Optional[list[list[float]]]:
+    """The correction's matrix from the received image's pixels: the page's own transform after
+    the decoder's reduction (a very large JPEG decoded at 1/2 scale); None when both are identity."""
+    if identity and decoded_scale == 1.0:
+        return None
+    full = np.asarray(matrix, dtype=float) @ np.diag([decoded_scale, decoded_scale, 1.0])
+    return [[round(float(v), 6) for v in row] for row in full]
 
 
 def _ink_points(blobs: Blobs, most: int = 20000) -> np.ndarray:

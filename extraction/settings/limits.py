@@ -32,6 +32,15 @@ class Limits(Settings):
     max_page_pixels: WholeNumber = Field(
         40_000_000, gt=0, description="pixels per page; PDFs are rendered at a lower dpi to fit"
     )
+    max_decoded_side: WholeNumber = Field(
+        3000,
+        gt=0,
+        description=(
+            "a JPEG page at least twice this long is decoded at 1/2, 1/4 or 1/8 scale, its long side kept at "
+            "least this (OCR reads at most 2000 px; boxes are then in the decoded page's pixels and "
+            "`page_corrections[].transform` maps the received image onto it)"
+        ),
+    )
     max_text_chars: WholeNumber = Field(
         200_000, gt=0, description="text read per document; the rest is dropped with a warning"
     )

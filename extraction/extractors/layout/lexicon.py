@@ -102,6 +102,12 @@ def find_keyword(text: str, group: str, sub: Optional[str] = None) -> Optional[r
     if not _LETTER.search(folded):
         return None  # every phrase holds a letter: amounts, dates and codes need no search
     exact = _pattern(group, sub).search(folded)
+    repaired = letters_for_lookalikes(folded)
+    if repaired is not folded:  # "Tota1 Due": "total due" read with the lookalike, not "due" alone
+        misread = _pattern(group, sub).search(repaired)
+        if misread is not None and (exact is None or (misread.start(), -misread.end()) < (exact.start(), -exact.end())):
+            exact = misread
+        folded = repaired
     if exact is not None:
         return exact
     if group not in FUZZY_GROUPS and not group.startswith("line_header_"):
@@ -127,6 +133,40 @@ def _near_phrase(word: str, group: str, sub: Optional[str]) -> Optional[str]:
         if abs(len(phrase) - len(word)) <= limit and _within(word, phrase, limit):
             return phrase
     return None
+
+
+#: a word holding letters and digits ("te1", "t0tal", "ss15")
+_MIXED_WORD = re.compile(r"\b(?=\w*[^\W\d_])(?=\w*\d)\w+\b")
+
+
+@lru_cache(maxsize=1)
+def _lookalikes() -> dict[int, str]:
+    return {ord(digit): letter for digit, letter in load_lexicon()["ocr_lookalikes"].items() if not digit.startswith("_")}
+
+
+@lru_cache(maxsize=65536)
+def letters_for_lookalikes(folded: str) -> str:
+    """``folded`` with the digits of its mostly-letter words read as the letters they look like
+    ("te1 no.:" -> "tel no.:", "t0tal" -> "total"; the table is the lexicon's ``ocr_lookalikes``).
+
+    Why: recognisers read a thin "l" as "1" and an "O" as "0" in labels as often as in values, and
+    a label missed ends the address at the wrong line or loses a total. Only for finding labels:
+    words with as many digits as letters are codes ("ss15", "u13", "nu11") and stay; a word with
+    another digit stays. Same length, so match spans index the text as printed. Returns
+    ``folded`` itself (the same object) when nothing was read differently.
+    """
+    table = _lookalikes()
+
+    def letters(match: re.Match[str]) -> str:
+        word = match.group(0)
+        letters_in = sum(ch.isalpha() for ch in word)
+        digits = [ch for ch in word if ch.isdigit()]
+        if letters_in < 2 or len(digits) >= letters_in or any(ord(d) not in table for d in digits):
+            return word
+        return word.translate(table)
+
+    repaired = _MIXED_WORD.sub(letters, folded)
+    return folded if repaired == folded else repaired
 
 
 _TOKEN = re.compile(r"[a-z']+")
