@@ -42,8 +42,28 @@ def phrases(group: str, sub: Optional[str] = None) -> tuple[str, ...]:
         data = data[sub]
     words = {fold(p) for p in data}
     if sub is None:
-        words |= {fold(p) for p in vocabulary_labels(group)}
+        words |= {fold(p) for p in vocabulary_labels(group)} - _claimed_by_other_groups(group)
     return tuple(sorted(words, key=len, reverse=True))
+
+
+@lru_cache(maxsize=None)
+def _claimed_by_other_groups(group: str) -> frozenset[str]:
+    """Phrases the lexicon itself files under another group (column headers aside).
+
+    Why: a few labels mean different things on different documents ("Net total" is the amount
+    paid on a Malaysian receipt, the amount before tax on a European invoice). The vocabulary
+    files each under one field; where the lexicon has decided otherwise for the rules, its own
+    placement stands and the vocabulary's does not add a second, competing one.
+    """
+    claimed: set[str] = set()
+    for name, data in load_lexicon()["fields"].items():
+        if name == group or name.startswith("line_header_"):
+            continue
+        lists = data.values() if isinstance(data, dict) else [data]
+        for phrases_of in lists:
+            if isinstance(phrases_of, list):
+                claimed.update(fold(p) for p in phrases_of if isinstance(p, str))
+    return frozenset(claimed)
 
 
 @lru_cache(maxsize=None)
