@@ -40,3 +40,31 @@ def test_a_receipt_number_label_gives_the_document_number(line: str, number: str
     fields = _read(["Permata Farmasi Berhad", "No. Pend. GST: W10-7013-41823161", line, "JUMLAH: RM23.93"], {"invoice_number", "vendor_tax_id"})
     assert fields["invoice_number"].value == number
     assert fields["vendor_tax_id"].value == "W10-7013-41823161"
+
+
+@pytest.mark.parametrize(
+    "subtotal_line, tax_line, total_line",
+    [
+        ("Totalt exkl. moms: 400,00", "Moms 25 %: 100,00", "Totalt inkl. moms: SEK 500,00"),
+        ("Zwischensumme 400,00", "MwSt. 19 % 100,00", "Rechnungsbetrag brutto 500,00"),
+        ("Momsgrundlag 400,00", "Moms 100,00", "I alt inkl. moms 500,00"),
+        ("Jumlah sebelum GST 400.00", "GST 6% 100.00", "Jumlah termasuk GST 500.00"),
+    ],
+)
+def test_subtotal_and_total_labels_of_the_vocabulary(subtotal_line: str, tax_line: str, total_line: str) -> None:
+    fields = _read(["Nordljus Handel AB", "Faktura 2024-117", subtotal_line, tax_line, total_line], {"subtotal", "tax", "total"})
+    assert (fields["subtotal"].value, fields["tax"].value, fields["total"].value) == ("400.00", "100.00", "500.00")
+
+
+def test_a_label_the_lexicon_files_elsewhere_keeps_the_lexicons_meaning() -> None:
+    # the vocabulary files "Net total" under subtotal (an invoice's amount before tax); on the
+    # receipts the lexicon was written for it is the amount paid, and the lexicon's choice stands
+    from extraction.extractors.layout.labels import _classify_folded
+
+    assert _classify_folded(fold("NET TOTAL"))[0] == "total"
+    assert _classify_folded(fold("Zwischensumme"))[0] == "subtotal"
+
+
+def test_a_due_date_label_of_the_vocabulary() -> None:
+    fields = _read(["Kowalski Sp. z o.o.", "Data wystawienia: 01.03.2024", "Termin płatności: 15.03.2024", "Razem 500,00"], {"date", "due_date"})
+    assert fields["due_date"].value == "2024-03-15" and fields["date"].value == "2024-03-01"
