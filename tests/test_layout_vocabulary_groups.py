@@ -68,3 +68,22 @@ def test_a_label_the_lexicon_files_elsewhere_keeps_the_lexicons_meaning() -> Non
 def test_a_due_date_label_of_the_vocabulary() -> None:
     fields = _read(["Kowalski Sp. z o.o.", "Data wystawienia: 01.03.2024", "Termin płatności: 15.03.2024", "Razem 500,00"], {"date", "due_date"})
     assert fields["due_date"].value == "2024-03-15" and fields["date"].value == "2024-03-01"
+
+
+def _table(header: list[tuple[str, int]], rows: list[list[tuple[str, int]]]) -> DocumentText:
+    lines = [Line.from_text("Nordljus Handel AB", (20, 20, 240, 36))]
+    for y, cells in enumerate([header] + rows):
+        lines += [Line.from_text(text, (x, 80 + 24 * y, x + 9 * len(text), 96 + 24 * y)) for text, x in cells]
+    lines.append(Line.from_text("Gesamtbetrag 173,20", (300, 80 + 24 * (len(rows) + 2), 480, 96 + 24 * (len(rows) + 2))))
+    return DocumentText([PageText(1, 600, 400, sort_reading_order(lines), "text_layer")])
+
+
+def test_column_titles_of_the_vocabulary_place_quantity_and_unit_price() -> None:
+    # unit price printed left of the quantity, both as plain numbers: only the titles tell them apart
+    header = [("Warenbezeichnung", 20), ("Stückpreis", 260), ("Stückzahl", 360), ("Zeilensumme", 460)]
+    rows = [[("Kabeltrommel 25 m", 20), ("42,20", 260), ("2", 360), ("84,40", 460)],
+            [("Leiter 3 Stufen", 20), ("88,80", 260), ("1", 360), ("88,80", 460)]]
+    request = ExtractionRequest("t", _table(header, rows), frozenset({"line_items", "total"}))
+    [result] = RulesExtractor().extract([request])
+    items = [(i.description, i.quantity, i.unit_price, i.amount) for i in result.line_items]
+    assert items == [("Kabeltrommel 25 m", "2", "42.20", "84.40"), ("Leiter 3 Stufen", "1", "88.80", "88.80")]

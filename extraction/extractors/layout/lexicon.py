@@ -48,7 +48,7 @@ def phrases(group: str, sub: Optional[str] = None) -> tuple[str, ...]:
 
 @lru_cache(maxsize=None)
 def _claimed_by_other_groups(group: str) -> frozenset[str]:
-    """Phrases the lexicon itself files under another group (column headers aside).
+    """Phrases the lexicon itself files under another group of the same kind (labels, or column titles).
 
     Why: a few labels mean different things on different documents ("Net total" is the amount
     paid on a Malaysian receipt, the amount before tax on a European invoice). The vocabulary
@@ -56,8 +56,9 @@ def _claimed_by_other_groups(group: str) -> frozenset[str]:
     placement stands and the vocabulary's does not add a second, competing one.
     """
     claimed: set[str] = set()
+    column = group.startswith("line_header_")  # column titles compete with column titles only
     for name, data in load_lexicon()["fields"].items():
-        if name == group or name.startswith("line_header_"):
+        if name == group or name.startswith("line_header_") != column:
             continue
         lists = data.values() if isinstance(data, dict) else [data]
         for phrases_of in lists:
