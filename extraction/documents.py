@@ -124,10 +124,16 @@ def _enable_decoder(fmt: DocumentFormat) -> None:
 _HEIF_LOCK = threading.Lock()
 
 
-def _open_image(data: bytes, limits: Limits) -> Image.Image:
+#: A JPEG is decoded at 1/2, 1/4 or 1/8 scale when that brings it under the pixel limit.
+_JPEG_SCALES = (1, 2, 4, 8)
+
+
+def _open_image(data: bytes, limits: Limits, fmt: str = "") -> Image.Image:
     # Pillow's decompression-bomb guard, set deliberately to our own limit (checked again below
-    # per frame): headers claiming more pixels are refused before any pixel is decoded.
-    Image.MAX_IMAGE_PIXELS = limits.max_page_pixels
+    # per frame): headers claiming more pixels are refused before any pixel is decoded. A JPEG
+    # may claim up to 64x more: its decoder reads it at 1/8 scale without the full-size pixels.
+    headroom = _JPEG_SCALES[-1] ** 2 if fmt == "jpeg" else 1
+    Image.MAX_IMAGE_PIXELS = limits.max_page_pixels * headroom
     with warnings.catch_warnings():
         # Pillow warns above MAX_IMAGE_PIXELS and raises above twice that; we want one rule: our limit.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -138,11 +144,22 @@ def _open_image(data: bytes, limits: Limits) -> Image.Image:
             raise DocumentError(ErrorCode.TOO_MANY_PIXELS, f"image is over the {limits.max_page_pixels} pixel limit") from None
         except Exception as exc:  # Pillow's decoders raise many types on damaged files (OSError, KeyError, TypeError, ...)
             raise DocumentError(ErrorCode.CORRUPT_DOCUMENT, f"image cannot be decoded: {type(exc).__name__}") from None
-    if width * height > limits.max_page_pixels:
+    if width * height > limits.max_page_pixels and _jpeg_scale(width, height, limits) is None:
         raise DocumentError(
             ErrorCode.TOO_MANY_PIXELS, f"image is {width}x{height} pixels, over the {limits.max_page_pixels} pixel limit"
         )
     return image
+
+
+def _jpeg_scale(width: int, height: int, limits: Limits) -> Optional[int]:
+    """The JPEG decoder's reduction (1, 2, 4 or 8) for a page: the largest that keeps its long
+    side at least ``MAX_DECODED_SIDE`` and the smallest that brings it under ``MAX_PAGE_PIXELS``,
+    whichever is larger; None when not even 1/8 fits the pixel limit."""
+    fits = [k for k in _JPEG_SCALES if (width // k) * (height // k) <= limits.max_page_pixels]
+    if not fits:
+        return None
+    by_side = max(k for k in _JPEG_SCALES if k == 1 or max(width, height) / k >= limits.max_decoded_side)
+    return max(fits[0], by_side)
 
 
 def _frames(image: Image.Image, fmt: str) -> Iterator[Image.Image]:
@@ -154,7 +171,7 @@ def _frames(image: Image.Image, fmt: str) -> Iterator[Image.Image]:
 
 def _load_image(data: bytes, fmt: DocumentFormat, *, limits: Limits, pages: Optional[Sequence[int]]) -> LoadedDocument:
     _enable_decoder(fmt)
-    image = _open_image(data, limits)
+    image = _open_image(data, limits, fmt)
     try:
         page_count = getattr(image, "n_frames", 1) if fmt == "tiff" else 1  # counting TIFF pages reads every IFD
     except Exception as exc:
@@ -165,9 +182,9 @@ def _load_image(data: bytes, fmt: DocumentFormat, *, limits: Limits, pages: Opti
         for index, frame in enumerate(_frames(image, fmt), start=1):
             if index not in wanted:
                 continue
+            scale = _reduce_on_decode(frame, limits) if fmt == "jpeg" else 1.0
             if frame.size[0] * frame.size[1] > limits.max_page_pixels:
                 raise DocumentError(ErrorCode.TOO_MANY_PIXELS, f"page {index} is over the {limits.max_page_pixels} pixel limit")
-            scale = _reduce_on_decode(frame, limits.max_decoded_side) if fmt == "jpeg" else 1.0
             loaded.append(PageImage(number=index, image=to_rgb(_upright(frame, fmt)), decoded_scale=scale))
     except DocumentError:
         raise
@@ -178,23 +195,24 @@ def _load_image(data: bytes, fmt: DocumentFormat, *, limits: Limits, pages: Opti
     return LoadedDocument(format=fmt, page_count=page_count, pages=loaded)
 
 
-def _reduce_on_decode(image: Image.Image, max_side: int) -> float:
-    """Ask the JPEG decoder for a 1/2, 1/4 or 1/8 scale copy of a page whose long side still
-    reaches ``max_side`` at that scale; returns the scale (1.0: decoded as received).
+def _reduce_on_decode(image: Image.Image, limits: Limits) -> float:
+    """Ask the JPEG decoder for a 1/2, 1/4 or 1/8 scale copy of a page (:func:`_jpeg_scale`);
+    returns the scale (1.0: decoded as received).
 
     Why: OCR reads a page at 2000 px on its long side at most (RapidOCR's ``max_side_len``),
     but a 4961 x 7016 px scan decoded in full is 104 MB of RGB, copied by every step of page
     preparation before it is reduced: ~400 MB of peak memory for pixels OCR never sees. The
-    decoder's own scaling (DCT domain) skips them at no cost and decodes several times faster.
+    decoder's own scaling (DCT domain) skips them at no cost and decodes several times faster;
+    it also lets a 48-megapixel phone photo in under the pixel limit instead of refusing it.
     Must be called before the image is loaded.
     """
     width, height = image.size
-    if max(width, height) < 2 * max_side:
+    k = _jpeg_scale(width, height, limits) or 1
+    if k == 1:
         return 1.0
-    wanted = max_side / max(width, height)
     try:
-        image.draft(image.mode, (max(1, int(width * wanted)), max(1, int(height * wanted))))
-    except Exception:  # noqa: BLE001 - a decoder that cannot scale: decoded as received
+        image.draft(image.mode, (max(1, width // k), max(1, height // k)))
+    except Exception:  # noqa: BLE001 - a decoder that cannot scale: decoded as received (and checked)
         return 1.0
     return image.size[0] / width
 

@@ -66,3 +66,29 @@ def test_the_correction_maps_the_received_image_onto_the_decoded_page():
         corner = matrix @ np.array([1200.0, 800.0, 1.0])
         np.testing.assert_allclose(corner[:2] / corner[2], [600.0, 400.0])
         assert _correction(enabled, 1.0).transform is None  # a page decoded in full, not turned: no transform
+
+
+def _limits_pixels(pixels: int) -> Limits:
+    return Limits.from_env({"MAX_PAGE_PIXELS": str(pixels)})
+
+
+def test_a_jpeg_over_the_pixel_limit_is_decoded_small_enough_instead_of_refused():
+    # 1200 x 800 = 960 000 px against a limit of 300 000: at 1/2 it is 240 000 (a 48 MP phone photo
+    # against the default 40 MP limit is the same case)
+    page = load_document(_image(1200, 800), limits=_limits_pixels(300_000)).pages[0]
+    assert page.image.size == (600, 400) and page.decoded_scale == 0.5
+    quarter = load_document(_image(1200, 800), limits=_limits_pixels(100_000)).pages[0]
+    assert quarter.image.size == (300, 200) and quarter.decoded_scale == 0.25
+
+
+def test_other_formats_and_jpegs_that_no_reduction_fits_are_still_refused():
+    import pytest
+
+    from extraction.errors import DocumentError
+
+    with pytest.raises(DocumentError) as png:
+        load_document(_image(1200, 800, "PNG"), limits=_limits_pixels(300_000))
+    assert png.value.code == "too_many_pixels"
+    with pytest.raises(DocumentError) as jpeg:  # 1/8 is 150 x 100 = 15 000 px, still over 10 000
+        load_document(_image(1200, 800), limits=_limits_pixels(10_000))
+    assert jpeg.value.code == "too_many_pixels"

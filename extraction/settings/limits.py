@@ -30,7 +30,7 @@ class Limits(Settings):
     max_documents_per_job: WholeNumber = Field(1000, gt=0, description="documents per job")
     max_pages: WholeNumber = Field(50, gt=0, description="pages per document (after `options.pages`)")
     max_page_pixels: WholeNumber = Field(
-        40_000_000, gt=0, description="pixels per page; PDFs are rendered at a lower dpi to fit"
+        40_000_000, gt=0, description="pixels per page; PDFs are rendered at a lower dpi to fit, JPEGs decoded at 1/2, 1/4 or 1/8 scale"
     )
     max_decoded_side: WholeNumber = Field(
         3000,
