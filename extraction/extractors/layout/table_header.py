@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from extraction.extractors.layout.lexicon import find_keyword, fold
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only: rows.py builds on this module
-    from extraction.extractors.layout.rows import PageLayout, Row
+    from extraction.extractors.layout.rows import PageLayout, Row, Seg
 
 
 def header_columns(row: Row) -> dict[str, tuple[float, float]]:
@@ -21,11 +21,13 @@ def header_columns(row: Row) -> dict[str, tuple[float, float]]:
     columns: dict[str, tuple[float, float]] = {}
     words = [w for seg in row.segs for w in seg.line.words]
     # match on whole segments first (multi-word headers like "Prix unitaire"), then on words
-    for unit in [(seg.line.text, seg.bbox) for seg in row.segs] + [(w.text, w.bbox) for w in words]:
-        text, bbox = unit
+    units = [(seg.line.text, seg.bbox, seg) for seg in row.segs] + [(w.text, w.bbox, None) for w in words]
+    for text, bbox, seg in units:
         for name, title_like in _column_names(text):
             if name in columns:
                 continue
+            if seg is not None and name == "description":
+                bbox = _title_box(seg, name, bbox)  # "Unit  Nama barang" in one segment: the title's own words
             if name == "amount" and "unit_price" in columns and columns["unit_price"][0] <= bbox[0] <= columns["unit_price"][1]:
                 continue
             if not title_like:
@@ -39,6 +41,17 @@ def header_columns(row: Row) -> dict[str, tuple[float, float]]:
     if len(main) >= 2 and ("amount" in columns or "unit_price" in columns):
         return columns
     return {}
+
+
+def _title_box(seg: "Seg", name: str, bbox: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """The box of the words of a segment that spell its column title, not the whole segment's
+    (a unit or position title printed just before it would move the description's left edge)."""
+    from extraction.extractors.layout.rows import span_bbox  # rows.py builds on this module
+
+    match = find_keyword(fold(seg.line.text), f"line_header_{name}")
+    if match is None or len(fold(seg.line.text)) != len(seg.text):
+        return bbox
+    return span_bbox(seg, match.start(), match.end())
 
 
 #: Column roles in the order a header's words are tried.

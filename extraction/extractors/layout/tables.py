@@ -177,9 +177,37 @@ def _description(
     words = sorted((w for seg in segs for w in seg.line.words if id(w) not in numeric_ids and w.bbox[2] <= limit + 2), key=lambda w: w.bbox[0])
     if desc_x1 is not None and words and re.fullmatch(r"#?\d{1,3}[.)]?", words[0].text) and words[0].bbox[2] < desc_x1:
         words = words[1:]  # a position-number column
+    if desc_x1 is not None:
+        words = _within_description_column(words, desc_x1)
+    while words and _PERCENT_WORD.fullmatch(words[-1].text):
+        words = words[:-1]  # "Kontorstol 25 %": a tax-rate column printed before the numbers
     text = " ".join(w.text for w in words)
     left = words[0].bbox[0] if words else float("inf")
     return re.sub(r"\s+", " ", text).strip(" :-|"), left
+
+
+_PERCENT_WORD = re.compile(r"\d{1,2}(?:[.,]\d{1,2})?\s?%|%")
+
+
+def _within_description_column(words: list[Word], desc_x1: float) -> list[Word]:
+    """The row's words without a leading cell of another column: one or two words that end
+    before the description's title begins, followed by a word that starts where the title does
+    (a left-aligned description column) or after a column gap ("kotak" in a unit column, an
+    article number). A description merely wider than its centred title has neither, and stays
+    whole."""
+    gaps = [b.bbox[0] - a.bbox[2] for a, b in zip(words, words[1:])]
+    for cut in (1, 2):  # a cell of one or two words ("kotak", "Art. 96734")
+        if len(words) <= cut:
+            break
+        last, following = words[cut - 1], words[cut]
+        height = max(last.bbox[3] - last.bbox[1], 1.0)
+        gap = gaps[cut - 1]
+        others = sorted(g for i, g in enumerate(gaps) if i != cut - 1)
+        wider = bool(others) and gap > 1.5 * max(others[len(others) // 2], 1.0)  # wider than the row's word gaps
+        aligned = abs(following.bbox[0] - desc_x1) <= 3  # the description starts where its title does
+        if last.bbox[2] < desc_x1 - 2 and ((cut == 1 and aligned and wider) or gap > 1.5 * height):
+            return words[cut:]
+    return words
 
 
 def _description_right_of_quantity(columns: dict[str, tuple[float, float]]) -> Optional[tuple[float, float]]:
