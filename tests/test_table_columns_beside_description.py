@@ -50,3 +50,13 @@ def test_a_description_wider_than_its_centred_title_stays_whole() -> None:
         ("Bureau d'angle avec siège", "1", "168.00", "168.00"),
         ("Armoire avec portes", "2", "47.20", "94.40"),
     ]
+
+
+def test_two_titles_in_one_header_segment_each_keep_their_own_column() -> None:
+    # "Aant.  BTW-tarief" printed as one segment: the tax-rate title must not cover the quantity column
+    header = _row(100, [("Omschr.", 20)], [("Stuksprijs", 300)], [("Aant.", 440), ("BTW-tarief", 520)], [("Regeltotaal", 700)])
+    rows = [
+        _row(130, [("Balpennen", 20), ("(doos)", 140)], [("11,00", 360)], [("12", 476)], [("21", 560), ("%", 590)], [("132,00", 760)]),
+        _row(160, [("Ordner", 20), ("breed", 110)], [("2,19", 372)], [("3", 488)], [("21", 560), ("%", 590)], [("6,57", 772)]),
+    ]
+    assert _items([header, *rows]) == [("Balpennen (doos)", "12", "11.00", "132.00"), ("Ordner breed", "3", "2.19", "6.57")]

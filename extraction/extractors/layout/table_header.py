@@ -26,8 +26,8 @@ def header_columns(row: Row) -> dict[str, tuple[float, float]]:
         for name, title_like in _column_names(text):
             if name in columns:
                 continue
-            if seg is not None and name == "description":
-                bbox = _title_box(seg, name, bbox)  # "Unit  Nama barang" in one segment: the title's own words
+            if seg is not None:
+                bbox = _title_box(seg, name, bbox)  # "Unit  Nama barang", "Aant.  BTW-tarief" in one segment: each title its own words
             if name == "amount" and "unit_price" in columns and columns["unit_price"][0] <= bbox[0] <= columns["unit_price"][1]:
                 continue
             if not title_like:
