@@ -128,7 +128,7 @@ _HEIF_LOCK = threading.Lock()
 _JPEG_SCALES = (1, 2, 4, 8)
 
 
-def _open_image(data: bytes, limits: Limits, fmt: str = "") -> Image.Image:
+def _open_image(data: bytes, limits: Limits, fmt: str) -> Image.Image:
     # Pillow's decompression-bomb guard, set deliberately to our own limit (checked again below
     # per frame): headers claiming more pixels are refused before any pixel is decoded. A JPEG
     # may claim up to 64x more: its decoder reads it at 1/8 scale without the full-size pixels.

@@ -123,7 +123,7 @@ class PagePreparer:
             deskew=round(plan.deskew, 2),
             perspective=plan.flattened,
             ocr_scale=max(plan.ocr_scale, plan.level_scale),
-            transform=_from_received(plan.transform.matrix, page.decoded_scale, plan.transform.is_identity),
+            transform=_from_received(plan.transform.matrix, page.decoded_scale),
             width=prepared.image.width,
             height=prepared.image.height,
         )
@@ -246,7 +246,7 @@ class PagePreparer:
         if read.correction is None:
             read.correction = PageCorrection(
                 page=read.page.number,
-                transform=_from_received(np.eye(3), read.page.decoded_scale, True),
+                transform=_from_received(np.eye(3), read.page.decoded_scale),
                 width=read.page.image.width,
                 height=read.page.image.height,
             )
@@ -257,12 +257,12 @@ class PagePreparer:
         return read
 
 
-def _from_received(matrix: np.ndarray, decoded_scale: float, identity: bool) -> Optional[list[list[float]]]:
+def _from_received(matrix: np.ndarray, decoded_scale: float) -> Optional[list[list[float]]]:
     """The correction's matrix from the received image's pixels: the page's own transform after
     the decoder's reduction (a very large JPEG decoded at 1/2 scale); None when both are identity."""
-    if identity and decoded_scale == 1.0:
-        return None
     full = np.asarray(matrix, dtype=float) @ np.diag([decoded_scale, decoded_scale, 1.0])
+    if np.allclose(full, np.eye(3)):
+        return None
     return [[round(float(v), 6) for v in row] for row in full]
 
 

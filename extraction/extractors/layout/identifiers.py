@@ -107,14 +107,13 @@ def _find_identifier(layout: PageLayout, group: str, exclude: tuple[str, ...] = 
 
 
 #: Vocabulary fields whose printed number is the document's own number, most specific first
-#: (a receipt's own number, "Nombor resit", "Bon-Nr.", "N° transaction", is its invoice number).
+#: (a receipt's own number, "Nombor resit", "Bon-Nr.", "N° transaction", is its invoice number),
+#: each with how often its number is the document's number (the contract before a payment
+#: receipt's "Transaction #" stapled to an order; a receipt's own number is rarely anything else).
 #: An order or contract confirmation (broadcast orders, sales orders) carries no invoice number;
 #: its contract or order number is then the number the document is filed under.
-_DOCUMENT_NUMBER_FIELDS = ("invoice_number", "contract_number", "receipt_number", "po_number")
-
-#: How often each field's number is the document's number (the contract before a payment
-#: receipt's "Transaction #" stapled to an order; a receipt's own number is rarely anything else).
 _NUMBER_CONFIDENCE = {"invoice_number": 0.75, "contract_number": 0.65, "receipt_number": 0.7, "po_number": 0.55}
+_DOCUMENT_NUMBER_FIELDS = tuple(_NUMBER_CONFIDENCE)
 
 
 def vocabulary_number(layout: PageLayout) -> Optional[ExtractedField]:

@@ -48,8 +48,8 @@ def _title_box(seg: "Seg", name: str, bbox: tuple[float, float, float, float]) -
     (a unit or position title printed just before it would move the description's left edge)."""
     from extraction.extractors.layout.rows import span_bbox  # rows.py builds on this module
 
-    match = find_keyword(fold(seg.line.text), f"line_header_{name}")
-    if match is None or len(fold(seg.line.text)) != len(seg.text):
+    match = find_keyword(seg.folded, f"line_header_{name}")
+    if match is None or len(seg.folded) != len(seg.text):
         return bbox
     return span_bbox(seg, match.start(), match.end())
 

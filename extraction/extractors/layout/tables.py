@@ -175,8 +175,6 @@ def _description(
 
         segs = min(clusters, key=distance)
     words = sorted((w for seg in segs for w in seg.line.words if id(w) not in numeric_ids and w.bbox[2] <= limit + 2), key=lambda w: w.bbox[0])
-    if desc_x1 is not None and words and re.fullmatch(r"#?\d{1,3}[.)]?", words[0].text) and words[0].bbox[2] < desc_x1:
-        words = words[1:]  # a position-number column
     if desc_x1 is not None:
         words = _within_description_column(words, desc_x1)
     while words and _PERCENT_WORD.fullmatch(words[-1].text):
@@ -193,8 +191,10 @@ def _within_description_column(words: list[Word], desc_x1: float) -> list[Word]:
     """The row's words without a leading cell of another column: one or two words that end
     before the description's title begins, followed by a word that starts where the title does
     (a left-aligned description column) or after a column gap ("kotak" in a unit column, an
-    article number). A description merely wider than its centred title has neither, and stays
-    whole."""
+    article number), and a position number before it. A description merely wider than its
+    centred title has neither, and stays whole."""
+    if words and re.fullmatch(r"#?\d{1,3}[.)]?", words[0].text) and words[0].bbox[2] < desc_x1:
+        words = words[1:]  # a position-number column
     gaps = [b.bbox[0] - a.bbox[2] for a, b in zip(words, words[1:])]
     for cut in (1, 2):  # a cell of one or two words ("kotak", "Art. 96734")
         if len(words) <= cut:
