@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from extraction.extractors.layout.amounts import amount_fields
+from extraction.extractors.layout.amounts import amount_fields, collect_labels
 from extraction.extractors.layout.identifiers import identifier_fields
 from extraction.extractors.layout.rows import build_layout
 from tests.support.text_pages import rows_page as page
@@ -54,3 +54,30 @@ def test_total_column_takes_the_totals_row_not_the_first_period() -> None:
         (700, 190, "$42.50"),
     ]))
     assert amount_fields(layout)["total"].value == "50.00"
+
+
+def test_a_dash_split_off_a_total_labels_colon_is_no_minus_sign() -> None:
+    """A tilted photo of "Total Payable:-51.88" comes back from the OCR as two cells."""
+    layout = build_layout(page([
+        (50, 100, "Total 6% supplies (Inc. GST):"),
+        (500, 100, "32.05"),
+        (50, 140, "Total 0% supplies:"),
+        (500, 140, "19.83"),
+        (200, 180, "Total Payable:"),
+        (480, 180, "-51.88"),
+    ]))
+    assert amount_fields(layout)["total"].value == "51.88"
+
+
+def test_a_rounding_cell_beside_its_labels_colon_keeps_its_sign() -> None:
+    layout = build_layout(page([
+        (50, 100, "Sub Total:"),
+        (500, 100, "10.02"),
+        (50, 140, "Rounding:"),
+        (500, 140, "-0.02"),
+        (50, 180, "Total:"),
+        (500, 180, "10.00"),
+    ]))
+    found = amount_fields(layout)
+    assert found["total"].value == "10.00"
+    assert {label.cls: str(label.amount) for label in collect_labels(layout)}["rounding"] == "-0.02"

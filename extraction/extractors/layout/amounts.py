@@ -92,6 +92,21 @@ class AmountLabel:
     text: str
 
 
+#: label classes whose amount is never below zero outside a credit note
+_NEVER_NEGATIVE = ("total", "subtotal", "tax", "paid")
+
+
+def _colon_dash_split(label_text: str, value_text: str, amount: AmountMatch) -> bool:
+    """Whether a negative value cell is the label's ":-" leader split by the OCR ("Total
+    Payable:" | "-51.88", read from a tilted photo of "Total Payable:-51.88").
+
+    On one line a dash glued to a label's colon is a separator
+    (:func:`extraction.normalize.numbers.find_amounts`); across two cells it is one only where
+    the label's class cannot be negative: a rounding or a discount line keeps its sign.
+    """
+    return amount.value < 0 and label_text.rstrip().endswith(":") and value_text.lstrip()[:1] in ("-", "\u2212", "\u2013")
+
+
 def collect_labels(layout: PageLayout) -> list[AmountLabel]:
     labels: list[AmountLabel] = []
     header_rows = layout.table_header_rows
@@ -107,6 +122,8 @@ def collect_labels(layout: PageLayout) -> list[AmountLabel]:
         amount, value_seg, distance = hit
         if distance == 2 and cls == "total":
             amount, value_seg = column_total(layout, value_seg, amount)
+        if distance == 1 and cls in _NEVER_NEGATIVE and _colon_dash_split(seg.text, value_seg.text, amount) and not is_credit_note(layout.segs):
+            amount = replace(amount, value=-amount.value)
         labels.append(AmountLabel(cls, m.group(0), amount.value, seg, value_seg, distance, amount.text.strip()))
     return labels
 
