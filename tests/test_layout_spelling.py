@@ -37,6 +37,8 @@ VOCAB = Vocabulary(
         ("SETIA ÁLAM", "SETIA ALAM"),  # an accent the page never printed
         ("47400Petaling Jaya Setangor", "47400 Petaling Jaya Selangor"),  # glued postcode; one wrong letter
         ("NO 29O, JALAN", "NO 290, JALAN"),  # O among digits
+        ("No 8, Jalan 7/1l8B", "No 8, Jalan 7/118B"),  # an l between digits of a house number
+        ("LOT 2O3, JALAN", "LOT 203, JALAN"),
         ("MR. D.1.Y. (M)", "MR. D.I.Y. (M)"),  # a digit among dotted initials
         ("GREEN SDN BHDI", "GREEN SDN BHD"),  # a stray stroke after a known word
         ("Perniagaan Sr! Gaya", "Perniagaan Sri Gaya"),
@@ -59,6 +61,7 @@ def test_known_slips_are_repaired(printed: str, repaired: str) -> None:
         "Lot 1F-01,1st Flr",  # an ordinal is not a look-alike slip ("LST" is known)
         "STARBUCKS COFFEE",  # unknown words with no known neighbour stay
         "NO 7/118B, 1A/3",  # house numbers with letters are not look-alikes
+        "U13/EG, SS15, 4x4",  # letters before digits, or a letter no digit looks like
         "Müller GmbH",  # a real accent on an unknown word stays
         "Échéance",  # a lexicon word (not learned from receipts) keeps its accents
         "Lapangan Terbang",  # a first letter is not swapped for any letter ("GERBANG" is known)

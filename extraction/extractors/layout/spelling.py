@@ -141,11 +141,19 @@ _CAPITAL_I_INSIDE = re.compile(r"(?<=[^\W\d_])I(?=[a-z])")
 _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th|er|e|ème|te|º|ª)", re.IGNORECASE)
 
 
+#: a look-alike letter with a digit on each side is that digit ("1l8B", "2O3"): numbers do not
+#: change script in mid-run, while codes that mix them ("U13", "SS15") put the letters first
+_DIGIT_FOR_LETTER = {"l": "1", "I": "1", "O": "0", "o": "0"}
+_LETTER_BETWEEN_DIGITS = re.compile(r"(?<=\d)[lIOo](?=\d)")
+
+
 def correct_word(word: str, vocab: Vocabulary) -> str:
     if _CAPITAL_I_INSIDE.search(word):  # "JIn" -> "Jln": a capital I before lower case is an l
         swapped = _CAPITAL_I_INSIDE.sub("l", word)
         if vocab.count(swapped) > vocab.count(word):
             return swapped
+    if _LETTER_BETWEEN_DIGITS.search(word):  # "7/1l8B" -> "7/118B": a house or lot number's digit
+        word = _LETTER_BETWEEN_DIGITS.sub(lambda m: _DIGIT_FOR_LETTER[m.group(0)], word)
     if word.isdigit() or vocab.known(word) or _ORDINAL.fullmatch(word):
         return word  # "1st Flr" is not a slip for "lst"
     plain = strip_accents(word)
