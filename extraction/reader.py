@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Optional
+from typing import Any
 
 
 def _lane(ocr_name: str) -> Any:
@@ -27,21 +27,9 @@ def _lane(ocr_name: str) -> Any:
     return Pipeline(build_ocr(ocr_name), extractor=None, limits=Limits.from_env())
 
 
-def resident_mb() -> Optional[float]:
-    """This process's resident memory (VmRSS) in MB; None where /proc is missing."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024.0
-    except (OSError, ValueError):
-        pass
-    return None
-
-
 def serve() -> int:
     from extraction.framing import protocol_streams, serve_requests
-    from extraction.memory import release_freed_memory
+    from extraction.memory import release_freed_memory, resident_mb
 
     requests, replies = protocol_streams()
     from extraction.logs import setup_logging

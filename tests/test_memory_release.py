@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from extraction.memory import release_freed_memory
-from extraction.reader import resident_mb
+from extraction.memory import resident_mb
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim and /proc are Linux")

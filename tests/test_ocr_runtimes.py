@@ -155,3 +155,22 @@ class _DetConfig(dict):
 
     def __init__(self) -> None:
         super().__init__(limit_side_len=1280, limit_type="max", mean=settings_mean(), std=settings_std())
+
+
+def test_sessions_built_again_over_the_memory_budget_read_the_same(receipt_top):
+    """RAPIDOCR_RECYCLE_ABOVE_MB: past the budget the sessions are replaced between pages; the
+    next page reads exactly as it would have with the old ones."""
+    kept = RapidOcrEngine(settings=load_settings(RapidOcrSettings, {}))
+    recycled = RapidOcrEngine(settings=load_settings(RapidOcrSettings, {"RAPIDOCR_RECYCLE_ABOVE_MB": "1"}))
+    first_sessions = recycled._engine
+    first = [line.text for line in recycled.recognize(receipt_top)]
+    assert recycled.recycled == 1 and recycled._engine is not first_sessions
+    assert [line.text for line in recycled.recognize(receipt_top)] == first == [line.text for line in kept.recognize(receipt_top)]
+    assert kept.recycled == 0  # 0, the default: never
+
+
+def test_sessions_in_use_by_another_thread_are_not_replaced(receipt_top):
+    engine = RapidOcrEngine(settings=load_settings(RapidOcrSettings, {"RAPIDOCR_RECYCLE_ABOVE_MB": "1"}))
+    engine._in_flight = 1  # another thread is inside its read
+    engine.recognize(receipt_top)
+    assert engine.recycled == 0

@@ -6,13 +6,16 @@ Settings come from env (``extraction.settings.rapidocr``) so they can be tuned w
 
 from __future__ import annotations
 
+import gc
 import logging
+import threading
 import time
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
+from extraction.memory import release_freed_memory, resident_mb
 from extraction.layout import Line, Word, polygon_to_bbox, sort_reading_order, split_line_into_words, union_bbox
 from extraction.ocr.rapid_models import ShapeBuckets, tuned_rapidocr_class
 from extraction.ocr.runtimes import SessionOptions, resolve_runtime
@@ -84,13 +87,49 @@ class RapidOcrEngine:
         self.reduce_first = settings.reduce_first
         self.shape_buckets = ShapeBuckets(settings.det_shape_step, settings.rec_width_step, settings.rec_full_batches)
         engine_class = tuned_rapidocr_class(self.session_options, self.det_min_short_side, self.shape_buckets)
-        engine_class = _padded_engine_class(engine_class, self.crop_pad) if self.crop_pad > 0 else engine_class
-        self._engine = engine_class(params=self.params)
-        self._engine.load_models()  # at start-up, not inside the first document
+        self._engine_class = _padded_engine_class(engine_class, self.crop_pad) if self.crop_pad > 0 else engine_class
+        self._engine = self._build_engine()
+        self.recycle_above_mb = settings.recycle_above_mb
+        self.recycled = 0  # times the sessions were built again for the memory they held
+        self._in_flight = 0
+        self._in_flight_lock = threading.Lock()
         self.load_seconds = time.perf_counter() - started
         log.info(
             "rapidocr loaded in %.2fs on %s with %s", self.load_seconds, self.session_options.runtime, self.params
         )
+
+    def _build_engine(self) -> Any:
+        engine = self._engine_class(params=self.params)
+        engine.load_models()  # at start-up, not inside the first document
+        return engine
+
+    def _recycle_if_large(self) -> None:
+        """Build the sessions again when this process holds more than ``recycle_above_mb``.
+
+        Why: OpenVINO's CPU plugin keeps buffers for every detector size and recogniser width it
+        has run, so a process reading many receipts of different sizes grows (1.5 GB after 50
+        sroie-dev receipts, measured by ``benchmarks/bench_memory.py``); trimming the heap does
+        not return them, dropping the compiled models does. Only between pages, and only when no
+        other thread is reading with the old sessions (they finish with the engine they hold).
+        """
+        if self.recycle_above_mb <= 0:
+            return
+        resident = resident_mb()
+        if resident is None or resident <= self.recycle_above_mb:
+            return
+        release_freed_memory()
+        resident = resident_mb()
+        if resident is None or resident <= self.recycle_above_mb:
+            return
+        with self._in_flight_lock:
+            if self._in_flight:
+                return
+            self._engine = None
+            gc.collect()
+            release_freed_memory()
+            self._engine = self._build_engine()
+            self.recycled += 1
+        log.info("rapidocr sessions built again: the process held %.0f MB (over %d MB)", resident, self.recycle_above_mb)
 
     def describe(self) -> dict[str, Any]:
         import rapidocr
@@ -113,13 +152,26 @@ class RapidOcrEngine:
         }
 
     def recognize(self, image: Image.Image) -> list[Line]:
+        try:
+            return self._recognize(image)
+        finally:
+            self._recycle_if_large()
+
+    def _recognize(self, image: Image.Image) -> list[Line]:
         rgb = image if image.mode == "RGB" else image.convert("RGB")
         pixels, ratio_w, ratio_h = self._reduced(np.asarray(rgb))
         bgr = np.ascontiguousarray(pixels[:, :, ::-1])  # RapidOCR expects OpenCV's BGR order
         del pixels
-        # Character boxes (not word boxes): they locate each comma, so its space can be checked.
-        result = self._engine(bgr, return_word_box=self.word_boxes, return_single_char_box=self.word_boxes)
-        del bgr
+        with self._in_flight_lock:
+            self._in_flight += 1
+            engine = self._engine
+        try:
+            # Character boxes (not word boxes): they locate each comma, so its space can be checked.
+            result = engine(bgr, return_word_box=self.word_boxes, return_single_char_box=self.word_boxes)
+        finally:
+            with self._in_flight_lock:
+                self._in_flight -= 1
+        del bgr, engine
         if result is None or not getattr(result, "txts", None):
             return []
         word_results = getattr(result, "word_results", None) or ()
