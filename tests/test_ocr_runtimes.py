@@ -160,13 +160,33 @@ class _DetConfig(dict):
 def test_sessions_built_again_over_the_memory_budget_read_the_same(receipt_top):
     """RAPIDOCR_RECYCLE_ABOVE_MB: past the budget the sessions are replaced between pages; the
     next page reads exactly as it would have with the old ones."""
-    kept = RapidOcrEngine(settings=load_settings(RapidOcrSettings, {}))
+    kept = RapidOcrEngine(settings=load_settings(RapidOcrSettings, {"RAPIDOCR_RECYCLE_ABOVE_MB": "0"}))
     recycled = RapidOcrEngine(settings=load_settings(RapidOcrSettings, {"RAPIDOCR_RECYCLE_ABOVE_MB": "1"}))
     first_sessions = recycled._engine
     first = [line.text for line in recycled.recognize(receipt_top)]
     assert recycled.recycled == 1 and recycled._engine is not first_sessions
     assert [line.text for line in recycled.recognize(receipt_top)] == first == [line.text for line in kept.recognize(receipt_top)]
-    assert kept.recycled == 0  # 0, the default: never
+    assert kept.recycled == 0  # 0: never
+
+
+def test_sessions_are_built_again_only_when_the_process_has_grown_since(receipt_top, monkeypatch):
+    import extraction.ocr.rapid as rapid
+
+    engine = RapidOcrEngine(settings=load_settings(RapidOcrSettings, {"RAPIDOCR_RECYCLE_ABOVE_MB": "500"}))
+    held = {"mb": 900.0}
+    monkeypatch.setattr(rapid, "resident_mb", lambda: held["mb"])
+    monkeypatch.setattr(rapid, "release_freed_memory", lambda: True)
+    engine.recognize(receipt_top)
+    assert engine.recycled == 1  # over the budget: built again (the process then holds 900 MB)
+    held["mb"] = 900.0 + rapid.RECYCLE_MIN_GAIN_MB - 1
+    engine.recognize(receipt_top)
+    assert engine.recycled == 1  # other parts of the process hold it: rebuilding would free nothing
+    held["mb"] = 900.0 + rapid.RECYCLE_MIN_GAIN_MB + 1
+    engine.recognize(receipt_top)
+    assert engine.recycled == 2
+    held["mb"] = 400.0
+    engine.recognize(receipt_top)
+    assert engine.recycled == 2  # under the budget
 
 
 def test_sessions_in_use_by_another_thread_are_not_replaced(receipt_top):

@@ -25,6 +25,11 @@ from extraction.settings.rapidocr import RapidOcrSettings
 
 log = logging.getLogger(__name__)
 
+#: sessions are built again only when the process has grown by at least this much since the
+#: last rebuild: a worker whose other parts alone hold more than the budget is not slowed by
+#: rebuilding after every page
+RECYCLE_MIN_GAIN_MB = 128.0
+
 #: Settings field -> RapidOCR parameter key. A field left unset (None) is not passed, so
 #: RapidOCR keeps its own default and the engine description (an OCR cache key) stays short.
 _PARAM_KEYS: dict[str, str] = {
@@ -91,6 +96,7 @@ class RapidOcrEngine:
         self._engine = self._build_engine()
         self.recycle_above_mb = settings.recycle_above_mb
         self.recycled = 0  # times the sessions were built again for the memory they held
+        self._rebuilt_at_mb = 0.0  # the process's memory just after the last rebuild
         self._in_flight = 0
         self._in_flight_lock = threading.Lock()
         self.load_seconds = time.perf_counter() - started
@@ -121,6 +127,8 @@ class RapidOcrEngine:
         resident = resident_mb()
         if resident is None or resident <= self.recycle_above_mb:
             return
+        if resident < self._rebuilt_at_mb + RECYCLE_MIN_GAIN_MB:
+            return  # the rest of the process is what holds it: building again would free nothing
         with self._in_flight_lock:
             if self._in_flight:
                 return
@@ -129,6 +137,7 @@ class RapidOcrEngine:
             release_freed_memory()
             self._engine = self._build_engine()
             self.recycled += 1
+            self._rebuilt_at_mb = resident_mb() or 0.0
         log.info("rapidocr sessions built again: the process held %.0f MB (over %d MB)", resident, self.recycle_above_mb)
 
     def describe(self) -> dict[str, Any]:
