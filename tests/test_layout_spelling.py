@@ -23,7 +23,7 @@ VOCAB = Vocabulary(
     {
         "JALAN": 400, "JLN": 50, "JIN": 2, "GERBANG": 5, "GUARDIAN": 5, "HEALTH": 9, "TAMAN": 300, "ALAM": 100, "SETIA": 60, "SANYU": 20, "STATIONERY": 30,
         "SHOP": 25, "SELANGOR": 240, "PETALING": 60, "JAYA": 150, "SRI": 20, "BHD": 300, "HARDWARE": 26,
-        "BOOK": 10, "CENTRE": 10, "STORES": 8, "BALAKONG": 30, "LIAN": 4, "LAN": 3, "DINAR": 6, "GARDENIA": 40, "BAKERIES": 20, "ECHEANCE": 2, "LST": 9,
+        "BOOK": 10, "CENTRE": 10, "STORES": 8, "BALAKONG": 30, "LIAN": 4, "LAN": 3, "DINAR": 6, "GARDENIA": 40, "MALAYSIA": 21, "BAKERIES": 20, "ECHEANCE": 2, "LST": 9,
     }
 )
 
@@ -45,6 +45,7 @@ VOCAB = Vocabulary(
         ("AIK HUAT HARDWAKE", "AIK HUAT HARDWARE"),
         ("Jalan Olnar G U3/G", "Jalan Dinar G U3/G"),  # two look-alikes in one word
         ("GA RDENIA BAKERIES", "GARDENIA BAKERIES"),  # a space inside a known word
+        ("AMANO MAL AYSIA SDN BHD", "AMANO MALAYSIA SDN BHD"),  # after a pair that is no word ("AMANO MAL")
         ("Blk G, JIn PJU 1A/3", "Blk G, Jln PJU 1A/3"),  # a capital I before lower case, even when "JIN" is known
         ("buardian Health And Beauty", "Guardian Health And Beauty"),  # a misread capital in a capitalised line
     ],

@@ -72,7 +72,7 @@ def correct_text(
         return text
     text = _INITIALS.sub(_fix_initials, text)
     text = _fix_lowercase_initial(text, vocab)
-    text = _SPLIT_PAIR.sub(lambda m: _join_split(m, vocab), text)
+    text = _join_splits(text, vocab)
     return _RUN.sub(lambda m: m.group(0) if m.group(0).upper() in as_printed else correct_word(m.group(0), vocab), text)
 
 
@@ -125,16 +125,23 @@ def words_on_several_lines(lines: list[str], min_lines: int = 2) -> frozenset[st
     return frozenset(word for word, count in seen.items() if count >= min_lines)
 
 
-_SPLIT_PAIR = re.compile(r"(?<![^\W_])([^\W\d_]{1,10}) ([^\W\d_]{1,10})(?![^\W_])")
+_SPLIT_PAIR = re.compile(r"(?<![^\W_])(?=([^\W\d_]{1,10}) ([^\W\d_]{1,10})(?![^\W_]))")
 
 
-def _join_split(match: re.Match[str], vocab: Vocabulary) -> str:
-    """"GA RDENIA" -> "GARDENIA": a space inside a known word, between pieces that are not words."""
-    left, right = match.group(1), match.group(2)
-    joined = left + right
-    if len(joined) >= 5 and vocab.known(joined, 5) and not (vocab.known(left) and vocab.known(right)):
-        return joined
-    return match.group(0)
+def _join_splits(text: str, vocab: Vocabulary) -> str:
+    """"GA RDENIA" -> "GARDENIA": a space inside a known word, between pieces that are not words.
+
+    Every pair of neighbouring words is tried, overlapping ones included: in "AMANO MAL AYSIA"
+    the pair "AMANO MAL" is no word, "MAL AYSIA" is."""
+    while True:
+        for match in _SPLIT_PAIR.finditer(text):
+            left, right = match.group(1), match.group(2)
+            joined = left + right
+            if len(joined) >= 5 and vocab.known(joined, 5) and not (vocab.known(left) and vocab.known(right)):
+                text = text[: match.start(1)] + joined + text[match.end(2) :]
+                break
+        else:
+            return text
 
 
 _CAPITAL_I_INSIDE = re.compile(r"(?<=[^\W\d_])I(?=[a-z])")
