@@ -194,3 +194,16 @@ def test_sessions_in_use_by_another_thread_are_not_replaced(receipt_top):
     engine._in_flight = 1  # another thread is inside its read
     engine.recognize(receipt_top)
     assert engine.recycled == 0
+
+
+def test_sessions_that_cannot_be_built_again_keep_reading(receipt_top, monkeypatch):
+    engine = RapidOcrEngine(settings=load_settings(RapidOcrSettings, {"RAPIDOCR_RECYCLE_ABOVE_MB": "1"}))
+    sessions = engine._engine
+
+    def broken() -> None:
+        raise OSError("the model cache is gone")
+
+    monkeypatch.setattr(engine, "_build_engine", broken)
+    first = [line.text for line in engine.recognize(receipt_top)]
+    assert engine._engine is sessions and engine.recycled == 0 and engine.recycle_above_mb == 0  # turned off, not retried per page
+    assert [line.text for line in engine.recognize(receipt_top)] == first and first

@@ -132,8 +132,8 @@ def test_a_page_over_rapidocrs_size_limit_is_reduced_first_and_reads_the_same(re
     env = {"RAPIDOCR_RUNTIME": "onnxruntime"}
     later = RapidOcrEngine(settings=load_settings(RapidOcrSettings, {**env, "RAPIDOCR_REDUCE_FIRST": "false"}))
     first = RapidOcrEngine(settings=load_settings(RapidOcrSettings, env))
-    assert first.reduce_first and first._reduced(np.zeros((2600, 300, 3), np.uint8))[0].shape[0] <= 2000
-    assert first._reduced(np.zeros((2600, 10, 3), np.uint8))[0].shape[0] == 2600  # too thin to reduce: as it is
+    assert first.reduce_first and first._reduced(np.zeros((2600, 300, 3), np.uint8), first._engine)[0].shape[0] <= 2000
+    assert first._reduced(np.zeros((2600, 10, 3), np.uint8), first._engine)[0].shape[0] == 2600  # too thin to reduce: as it is
     as_before, reduced = later.recognize(big), first.recognize(big)
     assert [line.text for line in reduced] == [line.text for line in as_before] and reduced
     for a, b in zip(as_before, reduced):

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from extraction.memory import release_freed_memory, resident_mb
 from extraction.layout import Line, Word, polygon_to_bbox, sort_reading_order, split_line_into_words, union_bbox
+from extraction.memory import release_freed_memory, resident_mb
 from extraction.ocr.rapid_models import ShapeBuckets, tuned_rapidocr_class
 from extraction.ocr.runtimes import SessionOptions, resolve_runtime
 from extraction.ocr.spacing import Glyph, respace_line
@@ -129,13 +129,19 @@ class RapidOcrEngine:
             return
         if resident < self._rebuilt_at_mb + RECYCLE_MIN_GAIN_MB:
             return  # the rest of the process is what holds it: building again would free nothing
-        with self._in_flight_lock:
+        with self._in_flight_lock:  # a read that starts meanwhile waits, then takes the new sessions
             if self._in_flight:
                 return
-            self._engine = None
+            try:
+                fresh = self._build_engine()
+            except Exception:  # noqa: BLE001 - the old sessions still read; memory is no reason to fail a job
+                log.exception("rapidocr sessions could not be built again; the current ones are kept")
+                self.recycle_above_mb = 0
+                return
+            self._engine = fresh
+            del fresh
             gc.collect()
             release_freed_memory()
-            self._engine = self._build_engine()
             self.recycled += 1
             self._rebuilt_at_mb = resident_mb() or 0.0
         log.info("rapidocr sessions built again: the process held %.0f MB (over %d MB)", resident, self.recycle_above_mb)
@@ -167,20 +173,21 @@ class RapidOcrEngine:
             self._recycle_if_large()
 
     def _recognize(self, image: Image.Image) -> list[Line]:
-        rgb = image if image.mode == "RGB" else image.convert("RGB")
-        pixels, ratio_w, ratio_h = self._reduced(np.asarray(rgb))
-        bgr = np.ascontiguousarray(pixels[:, :, ::-1])  # RapidOCR expects OpenCV's BGR order
-        del pixels
         with self._in_flight_lock:
             self._in_flight += 1
-            engine = self._engine
+            engine = self._engine  # this read keeps these sessions even if they are replaced meanwhile
         try:
+            rgb = image if image.mode == "RGB" else image.convert("RGB")
+            pixels, ratio_w, ratio_h = self._reduced(np.asarray(rgb), engine)
+            bgr = np.ascontiguousarray(pixels[:, :, ::-1])  # RapidOCR expects OpenCV's BGR order
+            del pixels
             # Character boxes (not word boxes): they locate each comma, so its space can be checked.
             result = engine(bgr, return_word_box=self.word_boxes, return_single_char_box=self.word_boxes)
+            del bgr
         finally:
             with self._in_flight_lock:
                 self._in_flight -= 1
-        del bgr, engine
+            del engine
         if result is None or not getattr(result, "txts", None):
             return []
         word_results = getattr(result, "word_results", None) or ()
@@ -210,7 +217,7 @@ class RapidOcrEngine:
             lines.append(Line(text=text, bbox=bbox, confidence=float(score), words=words))
         return sort_reading_order(lines)
 
-    def _reduced(self, pixels: np.ndarray) -> tuple[np.ndarray, float, float]:
+    def _reduced(self, pixels: np.ndarray, engine: Any) -> tuple[np.ndarray, float, float]:
         """A page over RapidOCR's ``max_side_len`` reduced here, exactly as RapidOCR would reduce it
         (same function, same size), with its ratios back to the page; other pages as they are.
 
@@ -219,7 +226,7 @@ class RapidOcrEngine:
         px scan cost ~380 MB of peak memory inside ``recognize``. Reduced first, the same text is
         read (the detector and recogniser get the same pixels) and the boxes are scaled back.
         """
-        limit = getattr(self._engine, "max_side_len", None)
+        limit = getattr(engine, "max_side_len", None)
         if not self.reduce_first or not limit or max(pixels.shape[:2]) <= limit:
             return pixels, 1.0, 1.0
         from rapidocr.utils.process_img import reduce_max_side
