@@ -120,10 +120,7 @@ class RapidOcrEngine:
         """
         if self.recycle_above_mb <= 0:
             return
-        resident = resident_mb()
-        if resident is None or resident <= self.recycle_above_mb:
-            return
-        release_freed_memory()
+        release_freed_memory()  # what the heap alone holds is no reason to rebuild
         resident = resident_mb()
         if resident is None or resident <= self.recycle_above_mb:
             return
@@ -139,7 +136,6 @@ class RapidOcrEngine:
                 self.recycle_above_mb = 0
                 return
             self._engine = fresh
-            del fresh
             gc.collect()
             release_freed_memory()
             self.recycled += 1

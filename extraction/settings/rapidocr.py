@@ -164,8 +164,8 @@ class RapidOcrSettings(Settings):
         description=(
             "after a page, when this process still holds more than this many MB, the detector and recogniser "
             "sessions are built again (from OpenVINO's compiled-model cache: about 0.3 s), which hands back the "
-            "buffers they keep for the input shapes seen; 50 receipts in one process on OpenVINO: peak 1044 MB "
-            "instead of 1473, same fields; `0` = never"
+            "buffers they keep for the input shapes seen; 50 receipts in one process on OpenVINO: peak 1105 MB "
+            "instead of 1455, same fields; `0` = never"
         ),
     )
     rec_model: Optional[str] = Field(

@@ -159,8 +159,7 @@ def correct_word(word: str, vocab: Vocabulary) -> str:
         swapped = _CAPITAL_I_INSIDE.sub("l", word)
         if vocab.count(swapped) > vocab.count(word):
             return swapped
-    if _LETTER_BETWEEN_DIGITS.search(word):  # "7/1l8B" -> "7/118B": a house or lot number's digit
-        word = _LETTER_BETWEEN_DIGITS.sub(lambda m: _DIGIT_FOR_LETTER[m.group(0)], word)
+    word = _LETTER_BETWEEN_DIGITS.sub(lambda m: _DIGIT_FOR_LETTER[m.group(0)], word)  # "7/1l8B" -> "7/118B"
     if word.isdigit() or vocab.known(word) or _ORDINAL.fullmatch(word):
         return word  # "1st Flr" is not a slip for "lst"
     plain = strip_accents(word)
