@@ -207,3 +207,52 @@ def test_sessions_that_cannot_be_built_again_keep_reading(receipt_top, monkeypat
     first = [line.text for line in engine.recognize(receipt_top)]
     assert engine._engine is sessions and engine.recycled == 0 and engine.recycle_above_mb == 0  # turned off, not retried per page
     assert [line.text for line in engine.recognize(receipt_top)] == first and first
+
+
+@needs_openvino
+def test_the_detector_runs_on_onnx_runtime_beside_an_openvino_recogniser():
+    """RAPIDOCR_DET_RUNTIME (default onnxruntime): OpenVINO would keep the largest page's detector
+    buffers for the model's life; the recogniser stays on RAPIDOCR_RUNTIME."""
+    engine = RapidOcrEngine(settings=load_settings(RapidOcrSettings, {}))
+    assert isinstance(engine._engine.text_det.session, runtimes.OrtSession)
+    assert isinstance(engine._engine.text_rec.session, runtimes.OpenVinoSession)
+    assert engine.describe()["det_runtime"] == "onnxruntime"  # other boxes: part of the OCR cache key
+
+    same = RapidOcrEngine(settings=load_settings(RapidOcrSettings, {"RAPIDOCR_DET_RUNTIME": "same"}))
+    assert isinstance(same._engine.text_det.session, runtimes.OpenVinoSession)
+    assert "det_runtime" not in same.describe()
+
+
+def test_a_detector_runtime_equal_to_the_engines_is_not_a_difference(without_openvino):
+    engine = RapidOcrEngine(settings=load_settings(RapidOcrSettings, {"RAPIDOCR_DET_RUNTIME": "onnxruntime"}))
+    assert engine.session_options.det_runtime is None and engine.session_options.for_detector() is engine.session_options
+    assert "det_runtime" not in engine.describe()
+    with pytest.raises(RuntimeUnavailable):  # asked for by name: it must be installed
+        RapidOcrEngine(settings=load_settings(RapidOcrSettings, {"RAPIDOCR_DET_RUNTIME": "openvino"}))
+
+
+def test_the_recogniser_reads_its_widest_batch_first(receipt_top):
+    """OpenVINO grows its buffers at every wider input: widest first, they are allocated once.
+    The batches are RapidOCR's own (same text: the test above compares with RapidOCR itself)."""
+    engine = RapidOcrEngine(settings=load_settings(RapidOcrSettings, {"RAPIDOCR_REC_BATCH_SIZE": "2"}))
+    recogniser = engine._engine.text_rec
+    inner = recogniser.session
+    widths: list[int] = []
+
+    class Recording:
+        def __call__(self, batch):
+            widths.append(batch.shape[3])
+            return inner(batch)
+
+    recogniser.session = Recording()
+    lines = engine.recognize(receipt_top)
+    assert len(widths) >= 3 and len(set(widths)) >= 2
+    assert widths == sorted(widths, reverse=True)
+    assert lines[0].text == "CORNER BAKERY & CAFE"
+
+
+def test_the_kernel_cache_is_bounded_unless_the_environment_says_otherwise():
+    environ: dict[str, str] = {}
+    assert runtimes.bound_kernel_cache(environ) == str(runtimes.KERNEL_CACHE_CAPACITY)
+    assert environ == {"ONEDNN_PRIMITIVE_CACHE_CAPACITY": str(runtimes.KERNEL_CACHE_CAPACITY)}
+    assert runtimes.bound_kernel_cache({"ONEDNN_PRIMITIVE_CACHE_CAPACITY": "1024"}) == "1024"  # the user's wins

@@ -36,9 +36,10 @@ DEFAULTS = {
     RapidOcrSettings: {
         "det_limit_type": "max", "det_limit_side_len": 1280, "use_cls": False, "det_box_thresh": None, "det_thresh": None,
         "det_unclip_ratio": None, "text_score": None, "max_side_len": None, "threads": None, "rec_model": None,
-        "word_boxes": True, "respace": True, "crop_pad": 0.0, "runtime": "auto", "precision": "auto",
+        "word_boxes": True, "respace": True, "crop_pad": 0.0, "runtime": "auto",
+        "det_runtime": "onnxruntime", "precision": "auto",
         "openvino_cache_dir": None, "rec_batch_size": None, "det_min_short_side": 0,
-        "det_shape_step": 0, "rec_width_step": 0, "rec_full_batches": False, "reduce_first": True, "recycle_above_mb": 550,
+        "det_shape_step": 0, "rec_width_step": 0, "rec_full_batches": False, "reduce_first": True, "recycle_above_mb": 450,
     },
     ConcurrencySettings: {"document_concurrency": None, "reader_max_rss_mb": 0},
     ModelCacheSettings: {

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 #: sessions are built again only when the process has grown by at least this much since the
 #: last rebuild: a worker whose other parts alone hold more than the budget is not slowed by
 #: rebuilding after every page
-RECYCLE_MIN_GAIN_MB = 128.0
+RECYCLE_MIN_GAIN_MB = 64.0
 
 #: Settings field -> RapidOCR parameter key. A field left unset (None) is not passed, so
 #: RapidOCR keeps its own default and the engine description (an OCR cache key) stays short.
@@ -64,8 +64,14 @@ def session_options(settings: RapidOcrSettings) -> SessionOptions:
 
         cache_dir = cache_root() / "openvino"
     threads = settings.threads if settings.threads is not None and settings.threads > 0 else None
+    runtime = resolve_runtime(settings.runtime)
+    det_runtime = runtime if settings.det_runtime == "same" else resolve_runtime(settings.det_runtime)
     return SessionOptions(
-        runtime=resolve_runtime(settings.runtime), threads=threads, precision=settings.precision, cache_dir=cache_dir.expanduser()
+        runtime=runtime,
+        threads=threads,
+        precision=settings.precision,
+        cache_dir=cache_dir.expanduser(),
+        det_runtime=det_runtime if det_runtime != runtime else None,
     )
 
 
@@ -101,7 +107,11 @@ class RapidOcrEngine:
         self._in_flight_lock = threading.Lock()
         self.load_seconds = time.perf_counter() - started
         log.info(
-            "rapidocr loaded in %.2fs on %s with %s", self.load_seconds, self.session_options.runtime, self.params
+            "rapidocr loaded in %.2fs on %s (detector on %s) with %s",
+            self.load_seconds,
+            self.session_options.runtime,
+            self.session_options.for_detector().runtime,
+            self.params,
         )
 
     def _build_engine(self) -> Any:
@@ -154,6 +164,8 @@ class RapidOcrEngine:
             "respace": self.respace,
             # ONNX Runtime reads as RapidOCR's own sessions do: left out, so OCR caches made with them stay valid
             **({"runtime": "openvino", "precision": self._engine.session_precision()} if self.session_options.runtime == "openvino" else {}),
+            # the detector on another runtime finds slightly other boxes: part of the OCR cache key
+            **({"det_runtime": self.session_options.det_runtime} if self.session_options.det_runtime else {}),
             **({"det_min_short_side": self.det_min_short_side} if self.det_min_short_side > 0 else {}),
             **({"crop_pad": self.crop_pad} if self.crop_pad > 0 else {}),  # absent at the default: caches stay valid
             # padding changes the readings a little: part of the OCR cache key when on

@@ -169,17 +169,20 @@ def _recognizer_class() -> type:
             self.cfg = cfg
 
         def __call__(self, args: Any) -> Any:
-            if not (self.buckets.rec_width_step > 0 or self.buckets.rec_full_batches):
-                return super().__call__(args)
-            return self._bucketed_call(args)
+            """RapidOCR 3.x's ``TextRecognizer.__call__``: the same batches (lines sorted by width,
+            ``rec_batch_num`` at a time), read widest batch first.
 
-        def _bucketed_call(self, args: Any) -> Any:
-            """RapidOCR 3.x's ``TextRecognizer.__call__`` with each batch padded to a bucketed width
-            (and, with ``rec_full_batches``, blank lines up to a full batch).
+            Why widest first: OpenVINO keeps, per compiled model, the buffers of the largest input
+            it has run and grows them for each wider one, so RapidOCR's narrowest-first order
+            allocates again at every new width and the page's peak holds every step
+            (``benchmarks/bench_memory.py``); after the widest batch every other one fits in what
+            is already there. Each batch is read on its own, so the text is the same.
 
-            Lines are only ever padded, never narrowed: a batch is as wide as its widest line
-            rounded up, and the decoder is told that width (``max_wh_ratio``), so character
-            positions are computed as RapidOCR computes them for a wider batch.
+            With ``rec_width_step`` each batch is padded to a bucketed width (and, with
+            ``rec_full_batches``, blank lines up to a full batch). Lines are only ever padded,
+            never narrowed: a batch is as wide as its widest line rounded up, and the decoder is
+            told that width (``max_wh_ratio``), so character positions are computed as RapidOCR
+            computes them for a wider batch.
             """
             from rapidocr.ch_ppocr_rec.main import RTL_LANGS, normalize_lang, reorder_bidi_for_display
             from rapidocr.ch_ppocr_rec.typings import TextRecOutput
@@ -190,11 +193,14 @@ def _recognizer_class() -> type:
             indices = np.argsort(np.array([img.shape[1] / float(img.shape[0]) for img in images]))
             results: list[Any] = [("", 0.0)] * len(images)
             channels, height, width = self.rec_image_shape[:3]
-            for begin in range(0, len(images), self.rec_batch_num):
+            step = self.buckets.rec_width_step
+            for begin in reversed(range(0, len(images), self.rec_batch_num)):
                 end = min(len(images), begin + self.rec_batch_num)
                 ratios = [images[indices[i]].shape[1] * 1.0 / images[indices[i]].shape[0] for i in range(begin, end)]
-                batch_width = round_up(int(height * max([width / height, *ratios])), self.buckets.rec_width_step)
-                max_ratio = batch_width / height
+                max_ratio = max([width / height, *ratios])  # RapidOCR's own, unrounded, without a step
+                batch_width = round_up(int(height * max_ratio), step)
+                if step > 0:
+                    max_ratio = batch_width / height
                 batch = np.zeros(
                     (self.rec_batch_num if self.buckets.rec_full_batches else end - begin, channels, height, batch_width), dtype=np.float32
                 )
@@ -257,7 +263,7 @@ def tuned_rapidocr_class(options: SessionOptions, min_short_side: int, buckets: 
             cfg = getattr(self.cfg, section)
             cfg.model_root_dir = self.cfg.Global.model_root_dir
             cfg.font_path = self.cfg.Global.font_path
-            return build(cfg, open_session(model_file(cfg), options))
+            return build(cfg, open_session(model_file(cfg), options.for_detector() if section == "Det" else options))
 
         def _load_det_model(self) -> Any:
             with self._det_model_lock:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import importlib.util
 import locale
 import logging
+import os
 import queue
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Literal, Optional
 
@@ -59,6 +60,13 @@ class SessionOptions:
     threads: Optional[int] = None  # per inference; None: the runtime's own choice (all cores)
     precision: Precision = "f32"  # OpenVINO only; "auto": bf16 where the CPU computes it natively
     cache_dir: Optional[Path] = None  # OpenVINO's compiled-model cache
+    det_runtime: Optional[Runtime] = None  # the detector's, where it differs from ``runtime``
+
+    def for_detector(self) -> "SessionOptions":
+        """These options with the detector's runtime."""
+        if self.det_runtime is None or self.det_runtime == self.runtime:
+            return self
+        return replace(self, runtime=self.det_runtime, det_runtime=None)
 
 
 class _Session:
@@ -101,6 +109,23 @@ class OrtSession(_Session):
         return self._session.run(None, {self._input: batch})[0]  # thread-safe in ONNX Runtime
 
 
+#: kernels (oneDNN primitives) OpenVINO's CPU plugin keeps compiled, process-wide; oneDNN's own
+#: default is 1024. Every recogniser batch width and batch size is a new input shape with kernels
+#: of its own, and they outlive the compiled model, so a process reading many receipts kept
+#: growing between session rebuilds; 64 is a page's worth of shapes. Measured with
+#: ``benchmarks/bench_memory.py`` (docs/speed.md): same fields, same seconds per receipt.
+#: ``ONEDNN_PRIMITIVE_CACHE_CAPACITY`` set in the environment wins.
+KERNEL_CACHE_CAPACITY = 64
+
+
+def bound_kernel_cache(environ: Any = None) -> str:
+    """Set oneDNN's kernel cache capacity unless the environment already does; the value in force.
+
+    Must run before OpenVINO's CPU plugin starts (it reads the variable once)."""
+    environ = os.environ if environ is None else environ
+    return environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(KERNEL_CACHE_CAPACITY))
+
+
 _CORE: Any = None
 _CORE_LOCK = threading.Lock()
 #: OpenVINO's ONNX reader sets the C locale while it parses and puts back what it found: two
@@ -114,6 +139,7 @@ def _openvino_core(cache_dir: Optional[Path]) -> Any:
     global _CORE
     with _CORE_LOCK:
         if _CORE is None:
+            bound_kernel_cache()
             import openvino
 
             _CORE = openvino.Core()

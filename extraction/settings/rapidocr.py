@@ -90,8 +90,17 @@ class RapidOcrSettings(Settings):
     runtime: Annotated[Literal["auto", "openvino", "onnxruntime"], LowerCase] = Field(
         "auto",
         description=(
-            "inference runtime of the detector and recogniser: `openvino` or `onnxruntime`; `auto` = OpenVINO "
-            "when the `openvino` package is installed, else ONNX Runtime"
+            "inference runtime of the recogniser (and of the detector with `RAPIDOCR_DET_RUNTIME=same`): "
+            "`openvino` or `onnxruntime`; `auto` = OpenVINO when the `openvino` package is installed, else ONNX Runtime"
+        ),
+    )
+    det_runtime: Annotated[Literal["same", "auto", "openvino", "onnxruntime"], LowerCase] = Field(
+        "onnxruntime",
+        description=(
+            "inference runtime of the detector alone; `same` = `RAPIDOCR_RUNTIME`. ONNX Runtime by default: "
+            "OpenVINO keeps the buffers of the largest page it has detected (150-250 MB for a receipt) for as "
+            "long as the model lives, on top of what the recogniser holds while the same page is read; ONNX "
+            "Runtime frees them after each page and detects as fast on the CPUs measured (docs/speed.md)"
         ),
     )
     precision: Annotated[Literal["auto", "bf16", "f32"], LowerCase] = Field(
@@ -159,13 +168,14 @@ class RapidOcrSettings(Settings):
         ),
     )
     recycle_above_mb: int = Field(
-        550,
+        450,
         ge=0,
         description=(
             "after a page, when this process still holds more than this many MB, the detector and recogniser "
             "sessions are built again (from OpenVINO's compiled-model cache: about 0.3 s), which hands back the "
-            "buffers they keep for the input shapes seen; 50 receipts in one process on OpenVINO: peak 1105 MB "
-            "instead of 1455, same fields; `0` = never"
+            "buffers they keep for the input shapes seen; 50 receipts in one process on OpenVINO: peak 872 MB "
+            "instead of 1455 (with the detector on ONNX Runtime and the kernel cache bounded), same fields; "
+            "`0` = never"
         ),
     )
     rec_model: Optional[str] = Field(
