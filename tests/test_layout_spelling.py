@@ -82,6 +82,14 @@ def test_segment_prefers_fewest_known_parts() -> None:
     assert segment("SANYUXQZSHOPSTATIONERY", VOCAB) == ["SANYUXQZ", "SHOP", "STATIONERY"]  # the shop's own word leads
 
 
+def test_segment_refuses_splits_that_prove_nothing() -> None:
+    vocab = Vocabulary({**VOCAB.counts, "CAR": 5, "REF": 17, "OUR": 9, "POPULAR": 12, "RON": 6, "LINE": 5, "TIMES": 4, "BOOKS": 13})
+    assert segment("CARREFOUR", vocab) is None  # three-letter words match almost anywhere
+    assert segment("POPULARONLINE", vocab) is None  # POPULAR runs across the cut of POPULA | RON LINE
+    assert segment("TIMESBOOKSTORES", vocab) is None  # STORES runs across BOOKS | TORES
+    assert segment("SANYUSTATIONERYSHOP", vocab) == ["SANYU", "STATIONERY", "SHOP"]  # no word across a cut
+
+
 def test_empty_vocabulary_changes_nothing() -> None:
     assert correct_text("SANYUSTATIONERYSHOP J1n", Vocabulary({})) == "SANYUSTATIONERYSHOP J1n"
 

@@ -259,7 +259,7 @@ def segment(word: str, vocab: Vocabulary, max_parts: int = 4) -> Optional[list[s
         return _segment_with_name(upper, vocab, max_parts)
     if result[0] == 2 and n < 13:
         return None  # "BOOKCENTRE", "BOOKSTORES": short two-word runs are usually printed compounds
-    return result[2]
+    return result[2] if _plausible_split(upper, result[2], vocab) else None
 
 
 def _known_split(text: str, vocab: Vocabulary, max_parts: int) -> Optional[list[str]]:
@@ -300,10 +300,39 @@ def _segment_with_name(upper: str, vocab: Vocabulary, max_parts: int) -> Optiona
             if not parts or len(parts) < 2 or 2 * sum(len(p) for p in parts) < n:
                 continue
             split = [name, *parts] if leading else [*parts, name]
+            if not _plausible_split(upper, split, vocab):
+                continue
             key = (len(split), -sum(vocab.count(p) ** 0.5 for p in parts))
             if best is None or key < best[0]:
                 best = (key, split)
     return best[1] if best else None
+
+
+#: a known word this long, read across a cut, says the cut is in the wrong place
+MIN_CROSSING_WORD = 4
+
+
+def _plausible_split(upper: str, parts: list[str], vocab: Vocabulary) -> bool:
+    """Whether a split of ``upper`` into ``parts`` is evidence of dropped spaces, not chance.
+
+    Why: three-letter words match almost anywhere ("CARREFOUR" -> CAR REF OUR), so a split
+    made of nothing longer proves nothing; and a known word that runs across a cut
+    ("POPULA|RON LINE" holds POPULAR, "BOOKS|TORES" holds STORES, "INV|OICE" is INVOICE) means
+    the letters group another way, so the split is ambiguous and the word is left as read."""
+    if all(len(part) <= 3 for part in parts):
+        return False
+    cuts: list[int] = []
+    position = 0
+    for part in parts[:-1]:
+        position += len(part)
+        cuts.append(position)
+    n = len(upper)
+    for start in range(n):
+        for end in range(start + MIN_CROSSING_WORD, n + 1):
+            inside = [cut for cut in cuts if start < cut < end]
+            if inside and (end - start) < n and vocab.known(upper[start:end], 3):
+                return False
+    return True
 
 
 def _like_case(fixed: str, original: str) -> str:
