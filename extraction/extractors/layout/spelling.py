@@ -16,8 +16,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 VOCABULARY_PATH = Path(__file__).with_name("data") / "vocabulary.json"
 
@@ -242,42 +243,40 @@ def segment(word: str, vocab: Vocabulary, max_parts: int = 4) -> Optional[list[s
         return None
     upper = word.upper()
     n = len(upper)
-    # best[i]: (parts, -sum of log-ish counts, split) for the prefix upper[:i]
-    best: list[Optional[tuple[int, float, list[str]]]] = [None] * (n + 1)
-    best[0] = (0, 0.0, [])
-    for end in range(3, n + 1):
-        for start in range(0, end - 2):
-            prev = best[start]
-            piece = upper[start:end]
-            if prev is None or prev[0] >= max_parts or not vocab.known(piece, 3):
-                continue
-            option = (prev[0] + 1, prev[1] - vocab.count(piece) ** 0.5, prev[2] + [piece])
-            if best[end] is None or option[:2] < best[end][:2]:  # type: ignore[index]
-                best[end] = option
-    result = best[n]
-    if result is None or result[0] < 2:
+    result = _fewest_known_parts(upper, vocab, max_parts, lambda piece: 3)
+    if result is None or len(result) < 2:
         return _segment_with_name(upper, vocab, max_parts)
-    if result[0] == 2 and n < 13:
+    if len(result) == 2 and n < 13:
         return None  # "BOOKCENTRE", "BOOKSTORES": short two-word runs are usually printed compounds
-    return result[2] if _plausible_split(upper, result[2], vocab) else None
+    return result if _plausible_split(upper, result, vocab) else None
 
 
-def _known_split(text: str, vocab: Vocabulary, max_parts: int) -> Optional[list[str]]:
-    """``text`` cut into known words of three letters or more (fewest parts, then most frequent)."""
+def _fewest_known_parts(
+    text: str, vocab: Vocabulary, max_parts: int, min_count: Callable[[str], int]
+) -> Optional[list[str]]:
+    """``text`` cut into known words of three letters or more: the fewest parts, then the most
+    frequent words; a piece is known when seen at least ``min_count(piece)`` times."""
     n = len(text)
+    # best[i]: (parts, -sum of square-rooted counts, split) for the prefix text[:i]
     best: list[Optional[tuple[int, float, list[str]]]] = [None] * (n + 1)
     best[0] = (0, 0.0, [])
     for end in range(3, n + 1):
         for start in range(0, end - 2):
             prev = best[start]
             piece = text[start:end]
-            if prev is None or prev[0] >= max_parts or not vocab.known(piece, 3 if len(piece) == 3 else 2):
-                continue  # a four-letter word seen twice ("SHOP") counts; three letters match too easily
+            if prev is None or prev[0] >= max_parts or not vocab.known(piece, min_count(piece)):
+                continue
             option = (prev[0] + 1, prev[1] - vocab.count(piece) ** 0.5, prev[2] + [piece])
             if best[end] is None or option[:2] < best[end][:2]:  # type: ignore[index]
                 best[end] = option
     found = best[n]
     return found[2] if found else None
+
+
+def _known_split(text: str, vocab: Vocabulary, max_parts: int) -> Optional[list[str]]:
+    """The words around a shop's own name: a four-letter word seen twice ("SHOP") counts;
+    three letters match too easily, so they need three sightings."""
+    return _fewest_known_parts(text, vocab, max_parts, lambda piece: 3 if len(piece) == 3 else 2)
 
 
 #: a name the vocabulary cannot know (the shop's own word) has at least this many letters
@@ -321,16 +320,12 @@ def _plausible_split(upper: str, parts: list[str], vocab: Vocabulary) -> bool:
     the letters group another way, so the split is ambiguous and the word is left as read."""
     if all(len(part) <= 3 for part in parts):
         return False
-    cuts: list[int] = []
-    position = 0
-    for part in parts[:-1]:
-        position += len(part)
-        cuts.append(position)
+    cuts = list(accumulate(len(part) for part in parts[:-1]))
     n = len(upper)
     for start in range(n):
         for end in range(start + MIN_CROSSING_WORD, n + 1):
-            inside = [cut for cut in cuts if start < cut < end]
-            if inside and (end - start) < n and vocab.known(upper[start:end], 3):
+            crosses = any(start < cut < end for cut in cuts)
+            if crosses and (end - start) < n and vocab.known(upper[start:end], 3):
                 return False
     return True
 
