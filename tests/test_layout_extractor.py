@@ -10,6 +10,7 @@ import pytest
 from extraction.settings.limits import Limits
 from extraction.documents import load_document
 from extraction.extractors.base import Extraction, ExtractionRequest
+from extraction.extractors.layout.address import repair_misread_commas
 from extraction.extractors.layout.extractor import RulesExtractor, is_available
 from extraction.extractors.layout.rows import build_layout
 from extraction.fields import STANDARD_FIELDS
@@ -709,3 +710,11 @@ def test_address_starts_at_the_house_number_and_ends_at_the_country() -> None:
 def test_a_postcode_glued_after_a_comma_still_makes_an_address() -> None:
     text = page([(100, 40, "LITTLE CRAVINGS SDN BHD"), (100, 70, "HQ:7,Jln SS21/34,47400 PJ"), (80, 300, "TOTAL 5.00")])
     assert values(run(text))["vendor_address"] == "HQ:7,Jln SS21/34,47400 PJ"
+
+
+def test_a_full_stop_before_a_postcode_or_joining_a_number_to_a_word_reads_as_a_comma() -> None:
+    assert repair_misread_commas("BANDAR BARU PERMAS JAYA. 81750.MASAI") == "BANDAR BARU PERMAS JAYA, 81750,MASAI"
+    assert repair_misread_commas("JALAN IPOH BATU 5. 51200 KUALA LUMPUR") == "JALAN IPOH BATU 5, 51200 KUALA LUMPUR"
+    # abbreviations and decimal points stay as printed
+    assert repair_misread_commas("NO. 12345 JLN. 4000 LOT 5.51200") == "NO. 12345 JLN. 4000 LOT 5.51200"
+    assert repair_misread_commas("SHAH ALAM, SEL.") == "SHAH ALAM, SEL."
