@@ -9,9 +9,10 @@ selected document is turned into variants (rotated by 90/180/270 degrees without
 tilted by 3-5 degrees, photographed at an angle on a table, half resolution (alone, and with
 JPEG quality 35), heavy JPEG artefacts, a shadow, blurred and darker), written with a manifest of
 the same labels into a temporary folder, and scored with ``python -m extraction.evaluate``'s
-own code (same pipeline, same scoring). It prints one table: per variant, the F1 of every
+own code (same pipeline, same scoring). It prints two tables: per variant, the F1 of every
 field, the mean, and seconds per page (wall clock per document, and the page preparation's
-share). Variants are made deterministically (same documents, same pictures on every run), so
+share); and per variant, the fields in each confidence bucket and the share of them that were
+right, with the count of wrong fields given 0.8 or more (confident errors). Variants are made deterministically (same documents, same pictures on every run), so
 runs before and after a change compare like with like.
 
 A variant never exceeds the service's page-pixel limit (``MAX_PAGE_PIXELS``, 40 MP): tilting
@@ -267,6 +268,22 @@ def table(runs: dict[str, dict], title: str) -> str:
     return "\n".join(rows)
 
 
+def calibration_table(runs: dict[str, dict]) -> str:
+    """Per variant, how many fields came back in each confidence bucket and how many of those
+    were right: a degraded page must say so with lower confidence, not return confident errors."""
+    buckets = [row["bucket"] for row in next(iter(runs.values()))["calibration"]]
+    head = ["variant", *[f"{bucket}: fields, right" for bucket in buckets], "wrong at 0.8 or more"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" + "---:|" * (len(head) - 1)]
+    for name, run in runs.items():
+        cells = [name]
+        for row in run["calibration"]:
+            cells.append(f"{row['count']}, {row['accuracy']:.0%}" if row["count"] else "0")
+        confident = [row for row in run["calibration"] if row["bucket"].startswith(("[0.8", "[0.95"))]
+        cells.append(str(sum(row["count"] - row["correct"] for row in confident)))
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("datasets", nargs="+", type=Path, help="labelled folders (manifest.jsonl with image files)")
@@ -299,9 +316,12 @@ def main(argv: Optional[list[str]] = None) -> int:
             documents = next(iter(runs.values()))["documents"]
             print(table(runs, f"{dataset.name}: {documents} documents (entries {args.start}..{args.stop or 'end'}, limit {args.limit})"))
             print()
+            print(calibration_table(runs))
+            print()
             results[dataset.name] = {
                 name: {"fields": {k: v.get("f1") for k, v in run["fields"].items()}, "mean_f1": run["mean"].get("f1"),
-                       "seconds_per_document": run.get("seconds_per_document"), "latency_ms": run.get("latency_ms")}
+                       "seconds_per_document": run.get("seconds_per_document"), "latency_ms": run.get("latency_ms"),
+                       "calibration": run.get("calibration")}
                 for name, run in runs.items()
             }
     finally:

@@ -63,3 +63,14 @@ def test_a_variant_over_the_size_limit_is_written_as_jpeg(tmp_path):
     assert suffix == "jpg" and data[:2] == b"\xff\xd8"
     data, suffix = bench.encoded(noisy, max_bytes=None)
     assert suffix == "png"
+
+
+def test_the_calibration_table_counts_confident_errors():
+    calibration = [
+        {"bucket": "[0, 0.5)", "count": 4, "correct": 1, "accuracy": 0.25},
+        {"bucket": "[0.5, 0.8)", "count": 0, "correct": 0, "accuracy": None},
+        {"bucket": "[0.8, 0.95)", "count": 10, "correct": 7, "accuracy": 0.7},
+        {"bucket": "[0.95, 1]", "count": 20, "correct": 19, "accuracy": 0.95},
+    ]
+    lines = _benchmark().calibration_table({"rot90": {"calibration": calibration}}).splitlines()
+    assert lines[2] == "| rot90 | 4, 25% | 0 | 10, 70% | 20, 95% | 4 |"
