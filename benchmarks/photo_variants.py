@@ -12,8 +12,9 @@ the same labels into a temporary folder, and scored with ``python -m extraction.
 own code (same pipeline, same scoring). It prints two tables: per variant, the F1 of every
 field, the mean, and seconds per page (wall clock per document, and the page preparation's
 share); and per variant, the fields in each confidence bucket and the share of them that were
-right, with the count of wrong fields given 0.8 or more (confident errors). Variants are made deterministically (same documents, same pictures on every run), so
-runs before and after a change compare like with like.
+right, with the count of wrong fields given 0.8 or more (confident errors). Variants are made
+deterministically (same documents, same pictures on every run), so runs before and after a
+change compare like with like.
 
 A variant never exceeds the service's page-pixel limit (``MAX_PAGE_PIXELS``, 40 MP): tilting
 a 35-megapixel scan onto a larger canvas, or laying it on a table, would otherwise push it over

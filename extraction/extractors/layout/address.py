@@ -186,7 +186,7 @@ def repair_misread_commas(text: str) -> str:
         token = text[: match.start()].rsplit(" ", 1)[-1]
         if not _COMMA_TOKEN.fullmatch(token):
             return "."
-        if token[-1].isdigit() and not text[match.end() :][:1].isspace() and text[match.end() :][:1].isdigit():
+        if token[-1].isdigit() and text[match.end() : match.end() + 1].isdigit():
             return "."  # "5.51200": a decimal point between digits, not a misread comma
         return ","
 
