@@ -269,17 +269,23 @@ def table(runs: dict[str, dict], title: str) -> str:
     return "\n".join(rows)
 
 
+#: a field given at least this confidence that is wrong counts as a confident error
+CONFIDENT = 0.8
+
+
 def calibration_table(runs: dict[str, dict]) -> str:
     """Per variant, how many fields came back in each confidence bucket and how many of those
     were right: a degraded page must say so with lower confidence, not return confident errors."""
+    from extraction.evaluate.scoring import BUCKETS
+
     buckets = [row["bucket"] for row in next(iter(runs.values()))["calibration"]]
-    head = ["variant", *[f"{bucket}: fields, right" for bucket in buckets], "wrong at 0.8 or more"]
+    head = ["variant", *[f"{bucket}: fields, right" for bucket in buckets], f"wrong at {CONFIDENT:g} or more"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" + "---:|" * (len(head) - 1)]
     for name, run in runs.items():
         cells = [name]
         for row in run["calibration"]:
             cells.append(f"{row['count']}, {row['accuracy']:.0%}" if row["count"] else "0")
-        confident = [row for row in run["calibration"] if row["bucket"].startswith(("[0.8", "[0.95"))]
+        confident = [row for (low, _), row in zip(BUCKETS, run["calibration"]) if low >= CONFIDENT]
         cells.append(str(sum(row["count"] - row["correct"] for row in confident)))
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
