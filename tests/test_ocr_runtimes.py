@@ -157,11 +157,14 @@ class _DetConfig(dict):
         super().__init__(limit_side_len=1280, limit_type="max", mean=settings_mean(), std=settings_std())
 
 
-def test_sessions_built_again_over_the_memory_budget_read_the_same(receipt_top):
+def test_sessions_built_again_over_the_memory_budget_read_the_same(receipt_top, monkeypatch):
     """RAPIDOCR_RECYCLE_ABOVE_MB: past the budget the sessions are replaced between pages; the
     next page reads exactly as it would have with the old ones."""
+    import extraction.ocr.rapid as rapid
+
     kept = RapidOcrEngine(settings=load_settings(RapidOcrSettings, {"RAPIDOCR_RECYCLE_ABOVE_MB": "0"}))
     recycled = RapidOcrEngine(settings=load_settings(RapidOcrSettings, {"RAPIDOCR_RECYCLE_ABOVE_MB": "1"}))
+    monkeypatch.setattr(rapid, "resident_mb", lambda: 4096.0)  # the process has grown since the sessions were built
     first_sessions = recycled._engine
     first = [line.text for line in recycled.recognize(receipt_top)]
     assert recycled.recycled == 1 and recycled._engine is not first_sessions
@@ -172,10 +175,11 @@ def test_sessions_built_again_over_the_memory_budget_read_the_same(receipt_top):
 def test_sessions_are_built_again_only_when_the_process_has_grown_since(receipt_top, monkeypatch):
     import extraction.ocr.rapid as rapid
 
-    engine = RapidOcrEngine(settings=load_settings(RapidOcrSettings, {"RAPIDOCR_RECYCLE_ABOVE_MB": "500"}))
-    held = {"mb": 900.0}
+    held = {"mb": 300.0}  # when the sessions are built
     monkeypatch.setattr(rapid, "resident_mb", lambda: held["mb"])
     monkeypatch.setattr(rapid, "release_freed_memory", lambda: True)
+    engine = RapidOcrEngine(settings=load_settings(RapidOcrSettings, {"RAPIDOCR_RECYCLE_ABOVE_MB": "500"}))
+    held["mb"] = 900.0
     engine.recognize(receipt_top)
     assert engine.recycled == 1  # over the budget: built again (the process then holds 900 MB)
     held["mb"] = 900.0 + rapid.RECYCLE_MIN_GAIN_MB - 1
@@ -189,6 +193,23 @@ def test_sessions_are_built_again_only_when_the_process_has_grown_since(receipt_
     assert engine.recycled == 2  # under the budget
 
 
+def test_fresh_sessions_are_not_built_again_for_memory_held_before_them(receipt_top, monkeypatch):
+    """A worker that already holds more than the budget when its sessions are built (models,
+    imports) is not slowed by a rebuild after its first page: only growth since then counts."""
+    import extraction.ocr.rapid as rapid
+
+    held = {"mb": 470.0}
+    monkeypatch.setattr(rapid, "resident_mb", lambda: held["mb"])
+    monkeypatch.setattr(rapid, "release_freed_memory", lambda: True)
+    engine = RapidOcrEngine(settings=load_settings(RapidOcrSettings, {"RAPIDOCR_RECYCLE_ABOVE_MB": "450"}))
+    held["mb"] = 470.0 + rapid.RECYCLE_MIN_GAIN_MB - 1  # the first page: over the budget, but little growth
+    engine.recognize(receipt_top)
+    assert engine.recycled == 0
+    held["mb"] = 470.0 + rapid.RECYCLE_MIN_GAIN_MB + 1  # the shapes seen since then hold memory
+    engine.recognize(receipt_top)
+    assert engine.recycled == 1
+
+
 def test_sessions_in_use_by_another_thread_are_not_replaced(receipt_top):
     engine = RapidOcrEngine(settings=load_settings(RapidOcrSettings, {"RAPIDOCR_RECYCLE_ABOVE_MB": "1"}))
     engine._in_flight = 1  # another thread is inside its read
@@ -197,7 +218,10 @@ def test_sessions_in_use_by_another_thread_are_not_replaced(receipt_top):
 
 
 def test_sessions_that_cannot_be_built_again_keep_reading(receipt_top, monkeypatch):
+    import extraction.ocr.rapid as rapid
+
     engine = RapidOcrEngine(settings=load_settings(RapidOcrSettings, {"RAPIDOCR_RECYCLE_ABOVE_MB": "1"}))
+    monkeypatch.setattr(rapid, "resident_mb", lambda: 4096.0)  # grown since the sessions were built
     sessions = engine._engine
 
     def broken() -> None:

@@ -25,9 +25,9 @@ from extraction.settings.rapidocr import RapidOcrSettings
 
 log = logging.getLogger(__name__)
 
-#: sessions are built again only when the process has grown by at least this much since the
-#: last rebuild: a worker whose other parts alone hold more than the budget is not slowed by
-#: rebuilding after every page
+#: sessions are built again only when the process has grown by at least this much since they
+#: were last built (at load or at a rebuild): a worker whose other parts alone hold more than the
+#: budget is not slowed by rebuilding after every page, nor a fresh one after its first page
 RECYCLE_MIN_GAIN_MB = 64.0
 
 #: Settings field -> RapidOCR parameter key. A field left unset (None) is not passed, so
@@ -102,7 +102,9 @@ class RapidOcrEngine:
         self._engine = self._build_engine()
         self.recycle_above_mb = settings.recycle_above_mb
         self.recycled = 0  # times the sessions were built again for the memory they held
-        self._rebuilt_at_mb = 0.0  # the process's memory just after the last rebuild
+        # the process's memory just after the sessions were last built, the first time included:
+        # what building again can hand back is at most what the process has grown since
+        self._rebuilt_at_mb = resident_mb() or 0.0
         self._in_flight = 0
         self._in_flight_lock = threading.Lock()
         self.load_seconds = time.perf_counter() - started
