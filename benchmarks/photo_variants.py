@@ -7,7 +7,9 @@
 From any labelled set (a folder with ``manifest.jsonl`` whose documents are images), every
 selected document is turned into variants (rotated by 90/180/270 degrees without EXIF,
 tilted by 3-5 degrees, photographed at an angle on a table, half resolution (alone, and with
-JPEG quality 35), heavy JPEG artefacts, a shadow, blurred and darker), written with a manifest of
+JPEG quality 35), heavy JPEG artefacts, a shadow, blurred and darker; and two controls,
+``resampled5`` and ``resampled-3``: tilted and back, upright but resampled as the tilted copies
+are), written with a manifest of
 the same labels into a temporary folder, and scored with ``python -m extraction.evaluate``'s
 own code (same pipeline, same scoring). It prints two tables: per variant, the F1 of every
 field, the mean, and seconds per page (wall clock per document, and the page preparation's
@@ -65,6 +67,21 @@ def _skew(image: Image.Image, rng: np.random.Generator) -> Image.Image:
 def _tilt(angle: float) -> Variant:
     """Tilted by ``angle`` degrees (counter-clockwise), on white."""
     return lambda image, rng: image.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(255, 255, 255))
+
+
+def _tilted_and_back(angle: float) -> Variant:
+    """Tilted by ``angle`` degrees and back again, cut to the original size: upright, but made of
+    the resampled pixels a tilted copy is made of. A control: what a tilted variant loses beyond
+    this one is the tilt's cost, the rest is the synthetic resampling's (a photo taken at a tilt
+    has its own optics but is not interpolated twice)."""
+
+    def variant(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+        there = image.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(255, 255, 255))
+        back = there.rotate(-angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(255, 255, 255))
+        left, top = (back.width - image.width) // 2, (back.height - image.height) // 2
+        return back.crop((left, top, left + image.width, top + image.height))
+
+    return variant
 
 
 def _perspective(image: Image.Image, rng: np.random.Generator) -> Image.Image:
@@ -137,6 +154,8 @@ VARIANTS: dict[str, Variant] = {
     "skew-3": _tilt(-3.0),
     "skew5": _tilt(5.0),
     "skew-5": _tilt(-5.0),
+    "resampled5": _tilted_and_back(5.0),  # controls: upright, resampled as skew5 / skew-3 are
+    "resampled-3": _tilted_and_back(-3.0),
     "perspective": _perspective,
     "half": _half,
     "half_q35": _half_q35,

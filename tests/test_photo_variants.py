@@ -74,3 +74,21 @@ def test_the_calibration_table_counts_confident_errors():
     ]
     lines = _benchmark().calibration_table({"rot90": {"calibration": calibration}}).splitlines()
     assert lines[2] == "| rot90 | 4, 25% | 0 | 10, 70% | 20, 95% | 4 |"
+
+
+def test_the_resampling_control_is_upright_and_resampled():
+    """``resampled5``: same size and the ink where it was (not tilted), yet not the same pixels."""
+    import numpy as np
+    from PIL import ImageDraw
+
+    bench = _benchmark()
+    image = Image.new("RGB", (240, 160), (255, 255, 255))
+    ImageDraw.Draw(image).rectangle((40, 70, 200, 78), fill=(0, 0, 0))  # a level bar of ink
+    control = bench.VARIANTS["resampled5"](image, np.random.default_rng(0))
+    tilted = bench.VARIANTS["skew5"](image, np.random.default_rng(0))
+    assert control.size == image.size and tilted.size != image.size
+    ink = np.asarray(control.convert("L")) < 128
+    rows = np.flatnonzero(ink.any(axis=1))
+    assert rows.min() >= 68 and rows.max() <= 80  # still level, still in place
+    original = np.asarray(image.convert("L"), dtype=np.int16)
+    assert np.abs(np.asarray(control.convert("L"), dtype=np.int16) - original).max() > 30  # edges resampled
