@@ -718,3 +718,14 @@ def test_a_full_stop_before_a_postcode_or_joining_a_number_to_a_word_reads_as_a_
     # abbreviations and decimal points stay as printed
     assert repair_misread_commas("NO. 12345 JLN. 4000 LOT 5.51200") == "NO. 12345 JLN. 4000 LOT 5.51200"
     assert repair_misread_commas("SHAH ALAM, SEL.") == "SHAH ALAM, SEL."
+
+
+def test_a_stop_or_colon_after_a_unit_code_or_number_before_a_word_reads_as_a_comma() -> None:
+    """What tilted and small lines do to a comma: its tail lost, it reads as a stop or a colon."""
+    assert repair_misread_commas("JALAN SEPADU C 25/C. SECTION 25") == "JALAN SEPADU C 25/C, SECTION 25"
+    assert repair_misread_commas("LEVEL G2, BLOCK D1. SOLARIS DUTAMAS") == "LEVEL G2, BLOCK D1, SOLARIS DUTAMAS"
+    assert repair_misread_commas("CITTA MALL NO 1: JLN PJU 1A/4") == "CITTA MALL NO 1, JLN PJU 1A/4"
+    # a colon after a label, between digits, or before a number stays; so does an abbreviation's stop
+    assert repair_misread_commas("NO: G3, JALAN 2 TEL: 03-1234 AT 10:30 AM") == "NO: G3, JALAN 2 TEL: 03-1234 AT 10:30 AM"
+    assert repair_misread_commas("HQ: 7,Jln SS21/34") == "HQ: 7,Jln SS21/34"
+    assert repair_misread_commas("NO.5. JALAN BESAR") == "NO.5. JALAN BESAR"

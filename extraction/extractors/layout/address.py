@@ -175,19 +175,24 @@ def find_address_above(layout: PageLayout, vendor_rows: list[Any]) -> Optional[E
 #: OCR misread ("AIR PANAS. SETAPAK", "NO. 47. JALAN"); abbreviations ("NO.", "P.T.", "ST.") stay.
 #: So is one before a postcode ("PERMAS JAYA. 81750", "BATU 5. 51200") and one joining a number to
 #: the next word ("81750.MASAI"): addresses print a comma there (in the tune side's SROIE labels,
-#: 158 commas against 2 full stops before a postcode, 62 against none between a number and a word)
-_STOP_BEFORE_WORD = re.compile(r"(?<=\S)\.(?=\s+[A-Za-z]{3,}|\s*\d{4,6}\b)|(?<=\d)\.(?=[A-Za-z]{3,})")
-#: what may stand before such a comma: a house or postcode number ("5", "14/11", "81750") or a word
-_COMMA_TOKEN = re.compile(r"\d(?:[\d/-]{0,6}\d)?|[A-Za-z]{4,}")
+#: 158 commas against 2 full stops before a postcode, 62 against none between a number and a word).
+#: A colon after a number or a unit code and before a word ("NO 1: JLN") is one too: a comma's tail
+#: lost on a tilted or small line reads as a colon's lower dot (tune labels: 369 commas after such
+#: a token before a word, no colon; colons follow only "NO")
+_STOP_BEFORE_WORD = re.compile(r"(?<=\S)\.(?=\s+[A-Za-z]{3,}|\s*\d{4,6}\b)|(?<=\d)\.(?=[A-Za-z]{3,})|(?<=\d):(?=\s+[A-Za-z]{3,})")
+#: what may stand before such a comma: a house or postcode number ("5", "14/11", "81750"), a unit
+#: code with a digit ("U3/G", "115G", "G-13": tune labels print 146 commas and no full stop after
+#: one before a word) or a word
+_COMMA_TOKEN = re.compile(r"\d(?:[\d/-]{0,6}\d)?|(?=[A-Za-z/-]*\d)[A-Za-z\d][A-Za-z\d/-]{1,9}|[A-Za-z]{4,}")
 
 
 def repair_misread_commas(text: str) -> str:
     def replace(match: re.Match[str]) -> str:
         token = text[: match.start()].rsplit(" ", 1)[-1]
         if not _COMMA_TOKEN.fullmatch(token):
-            return "."
+            return match.group(0)
         if token[-1].isdigit() and text[match.end() : match.end() + 1].isdigit():
-            return "."  # "5.51200": a decimal point between digits, not a misread comma
+            return match.group(0)  # "5.51200": a decimal point between digits, not a misread comma
         return ","
 
     return _STOP_BEFORE_WORD.sub(replace, text)
